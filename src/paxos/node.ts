@@ -1,0 +1,942 @@
+// Multi-Paxos as a pure state machine (in the manner of etcd's raft).
+//
+// Inputs: step(message), tick(), propose(commands), readIndex(id).
+// Output: a Ready (persist → send → apply), then advance().
+//
+// One class plays every role: acceptor (promises, accepts), learner (commit
+// index, catch-up), proposer/leader (pre-vote, Phase 1 over all open slots,
+// pipelined and batched Phase 2, read index). It never does I/O, never reads a
+// clock and draws randomness only from the injected Environment, so a whole
+// cluster of them runs deterministically inside the simulator.
+
+import { ballotsEqual, compareBallots, formatBallot, nextBallot, ZERO_BALLOT } from './ballot.js';
+import type {
+  AcceptedEntry,
+  AcceptedMsg,
+  AcceptMsg,
+  Ballot,
+  CatchupMsg,
+  ChosenEntry,
+  ChosenMsg,
+  DurableState,
+  Environment,
+  ForwardMsg,
+  HeartbeatAckMsg,
+  HeartbeatMsg,
+  Message,
+  NackMsg,
+  NodeId,
+  PaxosConfig,
+  PaxosStats,
+  PreVoteMsg,
+  PreVoteReplyMsg,
+  PrepareMsg,
+  PromisedEntry,
+  PromiseMsg,
+  ProposedEntry,
+  ProposeOutcome,
+  ReadFailure,
+  ReadIndexMsg,
+  ReadIndexReplyMsg,
+  ReadState,
+  Ready,
+  Role,
+  Slot,
+  Value,
+} from './types.js';
+import { invalidReason, type ValidationLimits } from './validate.js';
+
+export const NOOP: Value = Object.freeze({ kind: 'noop' });
+
+/** An invariant of the core does not hold: a bug, never a condition to handle. */
+export class PaxosInvariantError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PaxosInvariantError';
+  }
+}
+
+function invariant(condition: boolean, message: string): asserts condition {
+  if (!condition) throw new PaxosInvariantError(message);
+}
+
+/** An acceptor's record of one slot, plus what the learner knows of it. */
+interface LogEntry {
+  ballot: Ballot;
+  value: Value;
+  /** Known chosen; `value` is then the chosen value. */
+  chosen: boolean;
+}
+
+/** A slot the leader has proposed in its ballot and not yet seen chosen. */
+interface InFlight {
+  readonly value: Value;
+  readonly acks: Set<NodeId>;
+  sentAtTick: number;
+}
+
+interface PendingRead {
+  readonly id: number;
+  /** Who asked: this node (answer in Ready.readStates) or a follower (answer by message). */
+  readonly origin: NodeId;
+  /** The confirmation round that must complete; it started after the request arrived. */
+  readonly seq: number;
+}
+
+/** Outputs gathered since the last Ready. */
+class Outbox {
+  promised: Ballot | null = null;
+  readonly accepted = new Map<Slot, AcceptedEntry>();
+  messages: Message[] = [];
+  readStates: ReadState[] = [];
+  dropped: Uint8Array[] = [];
+
+  isEmpty(): boolean {
+    return (
+      this.promised === null &&
+      this.accepted.size === 0 &&
+      this.messages.length === 0 &&
+      this.readStates.length === 0 &&
+      this.dropped.length === 0
+    );
+  }
+}
+
+export interface PaxosStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly leader: NodeId | null;
+  readonly promised: Ballot;
+  /** The ballot this node leads (or tries to lead) with; ZERO when a follower. */
+  readonly ballot: Ballot;
+  readonly commit: Slot;
+  readonly handedOut: Slot;
+  readonly nextSlot: Slot;
+  readonly queued: number;
+  readonly inFlight: number;
+}
+
+export class PaxosNode {
+  readonly id: NodeId;
+  readonly stats: PaxosStats = {
+    rejectedMessages: 0,
+    staleMessages: 0,
+    elections: 0,
+    leaderTerms: 0,
+    retransmits: 0,
+    catchupRequests: 0,
+  };
+
+  private readonly config: PaxosConfig;
+  private readonly env: Environment;
+  private readonly peers: readonly NodeId[];
+  private readonly quorum: number;
+  private readonly limits: ValidationLimits;
+  private readonly retransmitTicks: number;
+  private readonly readTimeoutTicks: number;
+
+  // Acceptor.
+  private promised: Ballot;
+  private readonly log = new Map<Slot, LogEntry>();
+
+  // Learner: every slot <= commit is chosen and its value is in `log`.
+  private commit: Slot;
+  /** Committed entries up to here were handed to the runtime in a Ready. */
+  private handedOut: Slot;
+  private catchupAllowedAtTick = 0;
+
+  // Roles and time.
+  private role: Role = 'follower';
+  private leader: NodeId | null = null;
+  private highestRound: number;
+  private ticks = 0;
+  private electionElapsed = 0;
+  private electionTimeout: number;
+  private heartbeatElapsed = 0;
+
+  // Pre-vote and Phase 1.
+  private preVoteRound = 0;
+  private readonly preVotes = new Set<NodeId>();
+  private ballot: Ballot = ZERO_BALLOT;
+  private readonly promises = new Map<NodeId, PromiseMsg>();
+  private prepareFrom: Slot = 1;
+
+  // Leader.
+  private nextSlot: Slot;
+  private readonly inflight = new Map<Slot, InFlight>();
+  private queue: Uint8Array[] = [];
+  /** Phase 1 recovered slots up to here; reads wait until they are chosen. */
+  private recoveredThrough: Slot = 0;
+  private readonly recentlyActive = new Set<NodeId>();
+  private readSeq = 0;
+  private readRoundNeeded = false;
+  private readonly ackedReadSeq = new Map<NodeId, number>();
+  private pendingReads: PendingRead[] = [];
+
+  // Follower reads forwarded to the leader: id → tick when they time out.
+  private readonly forwardedReads = new Map<number, number>();
+
+  private out = new Outbox();
+  private readyOutstanding = false;
+
+  constructor(config: PaxosConfig, env: Environment, durable?: DurableState) {
+    validateConfig(config);
+    this.config = config;
+    this.env = env;
+    this.id = config.self;
+    this.peers = config.nodes.filter((n) => n !== config.self);
+    this.quorum = Math.floor(config.nodes.length / 2) + 1;
+    this.limits = {
+      self: config.self,
+      members: new Set(config.nodes),
+      maxEntriesPerMessage: config.maxEntriesPerMessage,
+      maxBatchCommands: config.maxBatchCommands,
+    };
+    this.retransmitTicks = Math.max(2, 2 * config.heartbeatTicks);
+    this.readTimeoutTicks = 2 * config.electionTicks;
+    this.promised = durable?.promised ?? ZERO_BALLOT;
+    this.highestRound = this.promised.round;
+    const applied = durable?.applied ?? 0;
+    for (const e of durable?.accepted ?? []) {
+      // The runtime persists learned chosen values too, so at and below the
+      // applied slot the durable value is the chosen one.
+      this.log.set(e.slot, { ballot: e.ballot, value: e.value, chosen: e.slot <= applied });
+      this.highestRound = Math.max(this.highestRound, e.ballot.round);
+    }
+    this.commit = applied;
+    this.handedOut = applied;
+    this.nextSlot = applied + 1;
+    this.electionTimeout = this.randomElectionTimeout();
+  }
+
+  // -------------------------------------------------------------------------
+  // Inputs.
+
+  /** Advance logical time by one tick. */
+  tick(): void {
+    this.ticks++;
+    if (this.role === 'leader') {
+      this.tickLeader();
+    } else {
+      this.electionElapsed++;
+      if (this.electionElapsed >= this.electionTimeout) this.startPreVote();
+    }
+    this.expireForwardedReads();
+  }
+
+  /** Feed one message from a peer. Invalid messages are counted and dropped. */
+  step(msg: Message): void {
+    const problem = invalidReason(msg, this.limits);
+    if (problem !== null) {
+      this.stats.rejectedMessages++;
+      return;
+    }
+    switch (msg.type) {
+      case 'prevote':
+        return this.onPreVote(msg);
+      case 'prevote-reply':
+        return this.onPreVoteReply(msg);
+      case 'prepare':
+        return this.onPrepare(msg);
+      case 'promise':
+        return this.onPromise(msg);
+      case 'accept':
+        return this.onAccept(msg);
+      case 'accepted':
+        return this.onAccepted(msg);
+      case 'nack':
+        return this.onNack(msg);
+      case 'heartbeat':
+        return this.onHeartbeat(msg);
+      case 'heartbeat-ack':
+        return this.onHeartbeatAck(msg);
+      case 'catchup':
+        return this.onCatchup(msg);
+      case 'chosen':
+        return this.onChosen(msg);
+      case 'forward':
+        return this.onForward(msg);
+      case 'read-index':
+        return this.onReadIndex(msg);
+      case 'read-index-reply':
+        return this.onReadIndexReply(msg);
+    }
+  }
+
+  /**
+   * Ask for commands to be chosen. On the leader they wait for the next Ready,
+   * where they are cut into batches; a follower forwards them to the leader it
+   * knows. Either way the caller learns the outcome when the commands come out
+   * of `committed` (or never: a forward can be lost, so callers time out).
+   */
+  propose(commands: readonly Uint8Array[]): ProposeOutcome {
+    invariant(commands.length > 0, 'propose of no commands');
+    for (const c of commands) {
+      if (c.byteLength > this.config.maxBatchBytes) return 'too-large';
+    }
+    if (this.role === 'leader') return this.enqueue(commands);
+    if (this.leader === null) return 'no-leader';
+    for (let i = 0; i < commands.length; i += this.config.maxBatchCommands) {
+      const chunk = commands.slice(i, i + this.config.maxBatchCommands);
+      this.send({ type: 'forward', from: this.id, to: this.leader, commands: chunk });
+    }
+    return 'forwarded';
+  }
+
+  /**
+   * Ask for a read index. The answer comes in Ready.readStates: an index such
+   * that every write acknowledged before this call is at or below it. The
+   * caller waits until it has applied that index, then reads.
+   */
+  readIndex(id: number): void {
+    invariant(Number.isSafeInteger(id) && id >= 0, 'read ids are non-negative integers');
+    if (this.role === 'leader') {
+      this.registerRead(id, this.id);
+    } else if (this.leader !== null) {
+      if (this.forwardedReads.size >= this.config.maxPendingReads) return this.failRead(id, 'overloaded');
+      this.forwardedReads.set(id, this.ticks + this.readTimeoutTicks);
+      this.send({ type: 'read-index', from: this.id, to: this.leader, id });
+    } else {
+      this.failRead(id, 'no-leader');
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Output.
+
+  hasReady(): boolean {
+    if (this.readyOutstanding) return false;
+    return (
+      !this.out.isEmpty() || this.handedOut < this.commit || this.readRoundNeeded || this.canCutBatch()
+    );
+  }
+
+  /** Everything to persist, send and apply since the last Ready. Call advance() when done. */
+  ready(): Ready {
+    invariant(!this.readyOutstanding, 'ready() called again before advance()');
+    this.cutBatches();
+    this.startReadRound();
+    const committed: ChosenEntry[] = [];
+    while (this.handedOut < this.commit) {
+      const slot = this.handedOut + 1;
+      const entry = this.log.get(slot);
+      invariant(entry !== undefined && entry.chosen, `committed slot ${slot} missing from the log`);
+      committed.push({ slot, value: entry.value });
+      this.handedOut = slot;
+    }
+    const out = this.out;
+    this.out = new Outbox();
+    this.readyOutstanding = true;
+    return {
+      promised: out.promised,
+      accepted: [...out.accepted.values()],
+      messages: out.messages,
+      committed,
+      readStates: out.readStates,
+      dropped: out.dropped,
+    };
+  }
+
+  /** The runtime has persisted, sent and applied the last Ready. */
+  advance(): void {
+    invariant(this.readyOutstanding, 'advance() without a Ready');
+    this.readyOutstanding = false;
+  }
+
+  status(): PaxosStatus {
+    return {
+      id: this.id,
+      role: this.role,
+      leader: this.leader,
+      promised: this.promised,
+      ballot: this.ballot,
+      commit: this.commit,
+      handedOut: this.handedOut,
+      nextSlot: this.nextSlot,
+      queued: this.queue.length,
+      inFlight: this.inflight.size,
+    };
+  }
+
+  /** A short label for logs: `n2 leader 7.2 commit 104`. */
+  describe(): string {
+    return `n${this.id} ${this.role} ${formatBallot(this.role === 'follower' ? this.promised : this.ballot)} commit ${this.commit}`;
+  }
+
+  // -------------------------------------------------------------------------
+  // Elections: pre-vote, then Phase 1.
+
+  private startPreVote(): void {
+    this.becomeFollower(null);
+    this.role = 'precandidate';
+    this.preVoteRound = Math.max(this.highestRound, this.promised.round) + 1;
+    this.preVotes.clear();
+    this.preVotes.add(this.id);
+    if (this.preVotes.size >= this.quorum) return this.startElection();
+    for (const peer of this.peers) {
+      this.send({ type: 'prevote', from: this.id, to: peer, round: this.preVoteRound, commit: this.commit });
+    }
+  }
+
+  /**
+   * Grant a pre-vote only when we have not heard from a leader for an election
+   * timeout and the candidate knows at least as much of the log as we do. A
+   * node cut off from a healthy leader therefore cannot bump ballots and
+   * depose it when it comes back.
+   */
+  private onPreVote(msg: PreVoteMsg): void {
+    const leaderSilent = this.leader === null || this.electionElapsed >= this.config.electionTicks;
+    const granted = this.role !== 'leader' && leaderSilent && msg.commit >= this.commit;
+    this.send({ type: 'prevote-reply', from: this.id, to: msg.from, round: msg.round, granted });
+  }
+
+  private onPreVoteReply(msg: PreVoteReplyMsg): void {
+    if (this.role !== 'precandidate' || msg.round !== this.preVoteRound || !msg.granted) return;
+    this.preVotes.add(msg.from);
+    if (this.preVotes.size >= this.quorum) this.startElection();
+  }
+
+  private startElection(): void {
+    this.stats.elections++;
+    this.role = 'candidate';
+    this.ballot = nextBallot(Math.max(this.highestRound, this.promised.round), this.id);
+    this.highestRound = this.ballot.round;
+    this.setPromised(this.ballot);
+    this.prepareFrom = this.commit + 1;
+    this.promises.clear();
+    this.electionElapsed = 0;
+    this.electionTimeout = this.randomElectionTimeout();
+    this.promises.set(this.id, this.promiseFor(this.ballot, this.prepareFrom, this.id));
+    if (this.promises.size >= this.quorum) return this.becomeLeader();
+    for (const peer of this.peers) {
+      this.send({ type: 'prepare', from: this.id, to: peer, ballot: this.ballot, fromSlot: this.prepareFrom });
+    }
+  }
+
+  private onPrepare(msg: PrepareMsg): void {
+    this.observeRound(msg.ballot.round);
+    if (compareBallots(msg.ballot, this.promised) < 0) return this.nack(msg.from, msg.ballot);
+    if (compareBallots(msg.ballot, this.promised) > 0) {
+      this.setPromised(msg.ballot);
+      // Whoever we followed or led is superseded; the preparer is not leader yet.
+      this.becomeFollower(null);
+    }
+    this.send(this.promiseFor(msg.ballot, msg.fromSlot, msg.from));
+  }
+
+  /** Phase 1b: every entry we hold at slots >= fromSlot. */
+  private promiseFor(ballot: Ballot, fromSlot: Slot, to: NodeId): PromiseMsg {
+    const entries: PromisedEntry[] = [];
+    for (const [slot, e] of this.log) {
+      if (slot >= fromSlot) entries.push({ slot, ballot: e.ballot, value: e.value, chosen: e.chosen });
+    }
+    entries.sort((a, b) => a.slot - b.slot);
+    return { type: 'promise', from: this.id, to, ballot, fromSlot, commit: this.commit, entries };
+  }
+
+  private onPromise(msg: PromiseMsg): void {
+    if (this.role !== 'candidate' || !ballotsEqual(msg.ballot, this.ballot)) {
+      this.stats.staleMessages++;
+      return;
+    }
+    this.promises.set(msg.from, msg);
+    if (this.promises.size >= this.quorum) this.becomeLeader();
+  }
+
+  /**
+   * Phase 1 done. For every slot from prepareFrom to the highest slot any
+   * promiser reported, re-propose in our ballot the value it must have: one
+   * known chosen, else the one accepted in the highest ballot, else a no-op.
+   */
+  private becomeLeader(): void {
+    this.stats.leaderTerms++;
+    this.role = 'leader';
+    this.leader = this.id;
+    const recovered = this.recoverFromPromises();
+    let maxSlot = this.prepareFrom - 1;
+    for (const slot of recovered.keys()) maxSlot = Math.max(maxSlot, slot);
+    this.nextSlot = maxSlot + 1;
+    this.recoveredThrough = maxSlot;
+    this.inflight.clear();
+    this.queue = [];
+    this.promises.clear();
+    this.recentlyActive.clear();
+    this.ackedReadSeq.clear();
+    this.heartbeatElapsed = 0;
+    this.electionElapsed = 0;
+    const entries: ProposedEntry[] = [];
+    for (let slot = this.prepareFrom; slot <= maxSlot; slot++) {
+      const value = recovered.get(slot)?.value ?? NOOP;
+      this.acceptOwn(slot, value);
+      entries.push({ slot, value });
+    }
+    this.broadcastAccept(entries);
+    this.afterAcks();
+  }
+
+  private recoverFromPromises(): Map<Slot, PromisedEntry> {
+    const recovered = new Map<Slot, PromisedEntry>();
+    for (const promise of this.promises.values()) {
+      for (const e of promise.entries) {
+        if (e.slot < this.prepareFrom) continue;
+        const current = recovered.get(e.slot);
+        if (current === undefined || preferForRecovery(e, current)) recovered.set(e.slot, e);
+      }
+    }
+    if (this.config.unsafeTestingBug === 'ignore-accepted') {
+      // Planted bug: keep the slot numbers, forget what was accepted in them.
+      for (const [slot, e] of recovered) recovered.set(slot, { ...e, value: NOOP, chosen: false });
+    }
+    return recovered;
+  }
+
+  // -------------------------------------------------------------------------
+  // Phase 2, leader side.
+
+  private enqueue(commands: readonly Uint8Array[]): ProposeOutcome {
+    if (this.queue.length + commands.length > this.config.maxQueuedCommands) return 'overloaded';
+    for (const c of commands) this.queue.push(c);
+    return 'queued';
+  }
+
+  private canCutBatch(): boolean {
+    return this.role === 'leader' && this.queue.length > 0 && this.windowOpen();
+  }
+
+  private windowOpen(): boolean {
+    return this.nextSlot - this.commit - 1 < this.config.window;
+  }
+
+  /** Cut queued commands into slots while the pipeline window has room. */
+  private cutBatches(): void {
+    if (!this.canCutBatch()) return;
+    const entries: ProposedEntry[] = [];
+    const now = this.env.now();
+    let taken = 0;
+    while (taken < this.queue.length && this.windowOpen()) {
+      const commands: Uint8Array[] = [];
+      let bytes = 0;
+      while (taken < this.queue.length && commands.length < this.config.maxBatchCommands) {
+        const c = this.queue[taken] as Uint8Array;
+        if (commands.length > 0 && bytes + c.byteLength > this.config.maxBatchBytes) break;
+        commands.push(c);
+        bytes += c.byteLength;
+        taken++;
+      }
+      const slot = this.nextSlot++;
+      const value: Value = { kind: 'batch', time: now, commands };
+      this.acceptOwn(slot, value);
+      entries.push({ slot, value });
+    }
+    this.queue = taken === this.queue.length ? [] : this.queue.slice(taken);
+    this.broadcastAccept(entries);
+    this.afterAcks();
+  }
+
+  /** The leader's own acceptor accepts its proposal (persisted in this Ready). */
+  private acceptOwn(slot: Slot, value: Value): void {
+    this.log.set(slot, { ballot: this.ballot, value, chosen: false });
+    this.out.accepted.set(slot, { slot, ballot: this.ballot, value });
+    this.inflight.set(slot, { value, acks: new Set([this.id]), sentAtTick: this.ticks });
+  }
+
+  private broadcastAccept(entries: readonly ProposedEntry[]): void {
+    if (entries.length === 0) return;
+    for (const peer of this.peers) this.sendAccepts(peer, entries);
+  }
+
+  private sendAccepts(peer: NodeId, entries: readonly ProposedEntry[]): void {
+    const max = this.config.maxEntriesPerMessage;
+    for (let i = 0; i < entries.length; i += max) {
+      this.send({
+        type: 'accept',
+        from: this.id,
+        to: peer,
+        ballot: this.ballot,
+        entries: entries.slice(i, i + max),
+        commit: this.commit,
+      });
+    }
+  }
+
+  private onAccepted(msg: AcceptedMsg): void {
+    if (this.role !== 'leader' || !ballotsEqual(msg.ballot, this.ballot)) {
+      this.stats.staleMessages++;
+      return;
+    }
+    this.recentlyActive.add(msg.from);
+    for (const slot of msg.slots) {
+      const f = this.inflight.get(slot);
+      if (f !== undefined) f.acks.add(msg.from);
+    }
+    this.afterAcks();
+  }
+
+  /** Mark chosen every in-flight slot with a quorum of acks, then move the commit index. */
+  private afterAcks(): void {
+    const needed = this.config.unsafeTestingBug === 'commit-without-quorum' ? 1 : this.quorum;
+    for (const [slot, f] of this.inflight) {
+      if (f.acks.size < needed) continue;
+      const entry = this.log.get(slot);
+      invariant(entry !== undefined && ballotsEqual(entry.ballot, this.ballot), `in-flight slot ${slot} not ours`);
+      entry.chosen = true;
+      this.inflight.delete(slot);
+    }
+    this.advanceCommit();
+    this.confirmReads();
+  }
+
+  private advanceCommit(): void {
+    for (;;) {
+      const next = this.log.get(this.commit + 1);
+      if (next === undefined || !next.chosen) return;
+      this.commit++;
+    }
+  }
+
+  private tickLeader(): void {
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.config.electionTicks) {
+      this.electionElapsed = 0;
+      // Check-quorum: a leader that has not heard from a majority for an
+      // election timeout steps down rather than serve a partitioned minority.
+      if (this.recentlyActive.size + 1 < this.quorum) return this.becomeFollower(null);
+      this.recentlyActive.clear();
+    }
+    this.heartbeatElapsed++;
+    if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.heartbeatOrRetransmit();
+    }
+  }
+
+  /** To each peer: the in-flight slots it has not acknowledged for a while, else a heartbeat. */
+  private heartbeatOrRetransmit(): void {
+    const due: Slot[] = [];
+    for (const [slot, f] of this.inflight) {
+      if (this.ticks - f.sentAtTick >= this.retransmitTicks) due.push(slot);
+    }
+    due.sort((a, b) => a - b);
+    for (const peer of this.peers) {
+      const entries: ProposedEntry[] = [];
+      for (const slot of due) {
+        const f = this.inflight.get(slot) as InFlight;
+        if (!f.acks.has(peer)) entries.push({ slot, value: f.value });
+        if (entries.length >= this.config.maxEntriesPerMessage) break;
+      }
+      if (entries.length > 0) {
+        this.stats.retransmits += entries.length;
+        this.sendAccepts(peer, entries);
+      } else {
+        this.sendHeartbeat(peer);
+      }
+    }
+    for (const slot of due) (this.inflight.get(slot) as InFlight).sentAtTick = this.ticks;
+  }
+
+  private sendHeartbeat(peer: NodeId): void {
+    this.send({
+      type: 'heartbeat',
+      from: this.id,
+      to: peer,
+      ballot: this.ballot,
+      commit: this.commit,
+      readSeq: this.readSeq,
+    });
+  }
+
+  private onForward(msg: ForwardMsg): void {
+    if (this.role !== 'leader') {
+      // Not re-forwarded: a chain of stale leaders could bounce it forever.
+      this.stats.staleMessages++;
+      return;
+    }
+    this.enqueue(msg.commands);
+  }
+
+  // -------------------------------------------------------------------------
+  // Phase 2, acceptor and learner side.
+
+  private onAccept(msg: AcceptMsg): void {
+    if (!this.followBallot(msg.from, msg.ballot)) return;
+    const slots: Slot[] = [];
+    for (const e of msg.entries) {
+      slots.push(e.slot);
+      const existing = this.log.get(e.slot);
+      // A slot known chosen keeps its value: by Paxos it equals the proposal.
+      if (e.slot <= this.commit || existing?.chosen === true) continue;
+      this.log.set(e.slot, { ballot: msg.ballot, value: e.value, chosen: false });
+      this.out.accepted.set(e.slot, { slot: e.slot, ballot: msg.ballot, value: e.value });
+    }
+    this.send({ type: 'accepted', from: this.id, to: msg.from, ballot: msg.ballot, slots });
+    this.learnCommit(msg.commit, msg.ballot);
+  }
+
+  private onHeartbeat(msg: HeartbeatMsg): void {
+    if (!this.followBallot(msg.from, msg.ballot)) return;
+    this.send({
+      type: 'heartbeat-ack',
+      from: this.id,
+      to: msg.from,
+      ballot: msg.ballot,
+      readSeq: msg.readSeq,
+      commit: this.commit,
+    });
+    this.learnCommit(msg.commit, msg.ballot);
+  }
+
+  /**
+   * A leader's Accept or Heartbeat at `ballot`: refuse it if we promised a
+   * higher ballot; else raise our promise to it and follow its sender.
+   */
+  private followBallot(from: NodeId, ballot: Ballot): boolean {
+    this.observeRound(ballot.round);
+    const order = compareBallots(ballot, this.promised);
+    if (order < 0) {
+      this.nack(from, ballot);
+      return false;
+    }
+    if (order > 0) this.setPromised(ballot);
+    if (this.role !== 'follower' || this.leader !== from) this.becomeFollower(from);
+    this.electionElapsed = 0;
+    return true;
+  }
+
+  /**
+   * The leader of `ballot` says slots <= leaderCommit are chosen. Our entry at
+   * a slot is the chosen one if we accepted it in that same ballot (a leader
+   * proposes one value per slot per ballot); otherwise we must ask.
+   */
+  private learnCommit(leaderCommit: Slot, ballot: Ballot): void {
+    while (this.commit < leaderCommit) {
+      const entry = this.log.get(this.commit + 1);
+      if (entry === undefined || !(entry.chosen || ballotsEqual(entry.ballot, ballot))) break;
+      entry.chosen = true;
+      this.commit++;
+    }
+    if (this.commit < leaderCommit) this.requestCatchup(leaderCommit);
+  }
+
+  private requestCatchup(target: Slot): void {
+    if (this.leader === null || this.leader === this.id || this.ticks < this.catchupAllowedAtTick) return;
+    this.catchupAllowedAtTick = this.ticks + this.retransmitTicks;
+    this.stats.catchupRequests++;
+    const fromSlot = this.commit + 1;
+    const toSlot = Math.min(target, this.commit + this.config.maxEntriesPerMessage);
+    this.send({ type: 'catchup', from: this.id, to: this.leader, fromSlot, toSlot });
+  }
+
+  /** Any node answers with what it knows chosen; learners never trust anything else. */
+  private onCatchup(msg: CatchupMsg): void {
+    const entries: ChosenEntry[] = [];
+    const last = Math.min(msg.toSlot, this.commit, msg.fromSlot + this.config.maxEntriesPerMessage - 1);
+    for (let slot = msg.fromSlot; slot <= last; slot++) {
+      const e = this.log.get(slot);
+      if (e === undefined || !e.chosen) break;
+      entries.push({ slot, value: e.value });
+    }
+    this.send({ type: 'chosen', from: this.id, to: msg.from, entries, commit: this.commit });
+  }
+
+  /**
+   * Learn chosen values. They are persisted too (keeping the slot's accepted
+   * ballot): replacing an older accepted value by the chosen one is safe, since
+   * any ballot that could outrank it in a later Phase 1 carries the chosen
+   * value already, and it keeps "the durable value of an applied slot is the
+   * chosen one" true across restarts.
+   */
+  private onChosen(msg: ChosenMsg): void {
+    for (const e of msg.entries) {
+      if (e.slot <= this.commit) continue;
+      const existing = this.log.get(e.slot);
+      if (existing?.chosen === true) continue;
+      const ballot = existing?.ballot ?? ZERO_BALLOT;
+      this.log.set(e.slot, { ballot, value: e.value, chosen: true });
+      this.out.accepted.set(e.slot, { slot: e.slot, ballot, value: e.value });
+    }
+    this.advanceCommit();
+    if (this.commit < msg.commit) {
+      this.catchupAllowedAtTick = 0;
+      this.requestCatchup(msg.commit);
+    }
+  }
+
+  private onNack(msg: NackMsg): void {
+    this.observeRound(msg.promised.round);
+    const contending = this.role === 'candidate' || this.role === 'leader';
+    if (!contending || !ballotsEqual(msg.ballot, this.ballot) || compareBallots(msg.promised, this.ballot) <= 0) {
+      this.stats.staleMessages++;
+      return;
+    }
+    // Pre-empted by a higher ballot: back off with a fresh random timeout.
+    this.becomeFollower(null);
+  }
+
+  // -------------------------------------------------------------------------
+  // Read index.
+
+  private registerRead(id: number, origin: NodeId): void {
+    if (this.pendingReads.length >= this.config.maxPendingReads) {
+      return origin === this.id ? this.failRead(id, 'overloaded') : this.replyRead(origin, id, -1);
+    }
+    if (this.config.unsafeTestingBug === 'read-without-quorum') {
+      // Planted bug: answer from our own commit index, with no confirmation round.
+      return origin === this.id ? this.answerRead(id, this.commit) : this.replyRead(origin, id, this.commit);
+    }
+    this.pendingReads.push({ id, origin, seq: this.readSeq + 1 });
+    this.readRoundNeeded = true;
+    this.confirmReads();
+  }
+
+  /** Start a confirmation round for reads that arrived since the last one. */
+  private startReadRound(): void {
+    if (!this.readRoundNeeded || this.role !== 'leader') return;
+    this.readRoundNeeded = false;
+    this.readSeq++;
+    for (const peer of this.peers) this.sendHeartbeat(peer);
+    this.confirmReads();
+  }
+
+  private onHeartbeatAck(msg: HeartbeatAckMsg): void {
+    if (this.role !== 'leader' || !ballotsEqual(msg.ballot, this.ballot)) {
+      this.stats.staleMessages++;
+      return;
+    }
+    this.recentlyActive.add(msg.from);
+    if (msg.readSeq > (this.ackedReadSeq.get(msg.from) ?? 0)) this.ackedReadSeq.set(msg.from, msg.readSeq);
+    this.confirmReads();
+  }
+
+  /**
+   * Reads whose round a quorum (counting us) acknowledged are answered with
+   * the commit index — but only once every slot recovered in Phase 1 is
+   * chosen, since before that our commit index may lag a predecessor's.
+   */
+  private confirmReads(): void {
+    if (this.role !== 'leader' || this.pendingReads.length === 0) return;
+    if (this.commit < this.recoveredThrough) return;
+    const seqs = [this.readSeq];
+    for (const peer of this.peers) seqs.push(this.ackedReadSeq.get(peer) ?? 0);
+    seqs.sort((a, b) => b - a);
+    const confirmed = seqs[this.quorum - 1] as number;
+    const waiting: PendingRead[] = [];
+    for (const read of this.pendingReads) {
+      if (read.seq > confirmed) waiting.push(read);
+      else if (read.origin === this.id) this.answerRead(read.id, this.commit);
+      else this.replyRead(read.origin, read.id, this.commit);
+    }
+    this.pendingReads = waiting;
+  }
+
+  private onReadIndex(msg: ReadIndexMsg): void {
+    if (this.role !== 'leader') return this.replyRead(msg.from, msg.id, -1);
+    this.registerRead(msg.id, msg.from);
+  }
+
+  private onReadIndexReply(msg: ReadIndexReplyMsg): void {
+    if (!this.forwardedReads.delete(msg.id)) {
+      this.stats.staleMessages++;
+      return;
+    }
+    if (msg.index < 0) this.failRead(msg.id, 'not-leader');
+    else this.answerRead(msg.id, msg.index);
+  }
+
+  private expireForwardedReads(): void {
+    for (const [id, deadline] of this.forwardedReads) {
+      if (this.ticks < deadline) continue;
+      this.forwardedReads.delete(id);
+      this.failRead(id, 'timeout');
+    }
+  }
+
+  private replyRead(to: NodeId, id: number, index: Slot): void {
+    this.send({ type: 'read-index-reply', from: this.id, to, id, index });
+  }
+
+  private answerRead(id: number, index: Slot): void {
+    this.out.readStates.push({ id, ok: true, index });
+  }
+
+  private failRead(id: number, reason: ReadFailure): void {
+    this.out.readStates.push({ id, ok: false, reason });
+  }
+
+  // -------------------------------------------------------------------------
+  // Shared helpers.
+
+  /**
+   * Become a follower of `leader` (null: none known). A leader stepping down
+   * drops its queue (reported in Ready.dropped) and fails its local reads; its
+   * in-flight slots are left to the next leader's Phase 1.
+   */
+  private becomeFollower(leader: NodeId | null): void {
+    if (this.role === 'leader') {
+      for (const c of this.queue) this.out.dropped.push(c);
+      this.queue = [];
+      this.inflight.clear();
+      for (const read of this.pendingReads) {
+        if (read.origin === this.id) this.failRead(read.id, 'leadership-lost');
+        else this.replyRead(read.origin, read.id, -1);
+      }
+      this.pendingReads = [];
+      this.readRoundNeeded = false;
+    }
+    this.role = 'follower';
+    this.leader = leader;
+    this.ballot = ZERO_BALLOT;
+    this.promises.clear();
+    this.preVotes.clear();
+    this.electionElapsed = 0;
+    this.electionTimeout = this.randomElectionTimeout();
+  }
+
+  private setPromised(ballot: Ballot): void {
+    this.promised = ballot;
+    // Planted bug: the promise is never handed to the runtime to persist.
+    if (this.config.unsafeTestingBug !== 'no-persist-promise') this.out.promised = ballot;
+  }
+
+  private nack(to: NodeId, ballot: Ballot): void {
+    this.send({ type: 'nack', from: this.id, to, ballot, promised: this.promised });
+  }
+
+  private observeRound(round: number): void {
+    if (round > this.highestRound) this.highestRound = round;
+  }
+
+  private send(msg: Message): void {
+    this.out.messages.push(msg);
+  }
+
+  private randomElectionTimeout(): number {
+    const e = this.config.electionTicks;
+    return e + Math.floor(this.env.random() * e);
+  }
+}
+
+/** Recovery order in Phase 1: a value known chosen wins; else the higher ballot. */
+function preferForRecovery(candidate: PromisedEntry, current: PromisedEntry): boolean {
+  if (candidate.chosen !== current.chosen) return candidate.chosen;
+  return compareBallots(candidate.ballot, current.ballot) > 0;
+}
+
+function validateConfig(c: PaxosConfig): void {
+  const positive = (n: number) => Number.isSafeInteger(n) && n >= 1;
+  invariant(c.nodes.length >= 1 && new Set(c.nodes).size === c.nodes.length, 'node ids must be distinct');
+  invariant(c.nodes.every(positive), 'node ids are positive integers');
+  invariant(c.nodes.includes(c.self), `self ${c.self} is not a member`);
+  for (const key of [
+    'electionTicks',
+    'heartbeatTicks',
+    'window',
+    'maxBatchCommands',
+    'maxBatchBytes',
+    'maxQueuedCommands',
+    'maxEntriesPerMessage',
+    'maxPendingReads',
+  ] as const) {
+    invariant(positive(c[key]), `${key} must be a positive integer`);
+  }
+  invariant(c.heartbeatTicks < c.electionTicks, 'heartbeatTicks must be below electionTicks');
+}

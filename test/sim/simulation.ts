@@ -1,0 +1,718 @@
+// A deterministic simulation of a paxosql cluster's consensus core, in the
+// manner of FoundationDB's simulator and TigerBeetle's VOPR: one thread, one
+// seeded PRNG, simulated time. The network loses, duplicates, delays and
+// reorders messages and is partitioned; nodes crash (losing everything not
+// persisted) and restart. Clients propose and read all the time. After every
+// event the checker asserts safety; after the faults heal it asserts liveness.
+
+import { PaxosNode } from '../../src/paxos/node.js';
+import { compareBallots, formatBallot, ZERO_BALLOT } from '../../src/paxos/ballot.js';
+import type {
+  AcceptedEntry,
+  Ballot,
+  Message,
+  NodeId,
+  PaxosConfig,
+  PlantedBug,
+  Ready,
+  Slot,
+  Value,
+} from '../../src/paxos/types.js';
+import { createRandom, type Random } from '../../src/util/random.js';
+import { EventQueue } from './event-queue.js';
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly bug?: PlantedBug;
+  /** Print every event to this sink (replay a seed with `--seed S --trace`). */
+  readonly traceSink?: (line: string) => void;
+  /** Simulated milliseconds of faults, then of quiet (healed, majority up). */
+  readonly faultMs?: number;
+  readonly quietMs?: number;
+}
+
+export interface FaultCounts {
+  dropped: number;
+  duplicated: number;
+  crashes: number;
+  partitions: number;
+  pauses: number;
+}
+
+export interface SimResult {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly violations: readonly string[];
+  readonly livenessFailures: readonly string[];
+  /** Distinct slots chosen. */
+  readonly chosen: number;
+  readonly ackedWrites: number;
+  readonly reads: number;
+  readonly faults: FaultCounts;
+  /** The last events before the first violation (empty when there was none). */
+  readonly traceTail: readonly string[];
+}
+
+const TICK_MS = 10;
+const CLIENTS = 4;
+const CLIENT_TIMEOUT_MS = 400;
+const TRACE_TAIL = 300;
+const MAX_READY_LOOPS = 10_000;
+
+/** The core configuration the simulator runs: small limits, so batching and windows are exercised. */
+export function simConfig(self: NodeId, nodes: readonly NodeId[], bug?: PlantedBug): PaxosConfig {
+  return {
+    self,
+    nodes,
+    electionTicks: 10,
+    heartbeatTicks: 2,
+    window: 8,
+    maxBatchCommands: 4,
+    maxBatchBytes: 64,
+    maxQueuedCommands: 1000,
+    maxEntriesPerMessage: 16,
+    maxPendingReads: 100,
+    ...(bug === undefined ? {} : { unsafeTestingBug: bug }),
+  };
+}
+
+type SimEvent =
+  | { readonly kind: 'deliver'; readonly msg: Message }
+  | { readonly kind: 'tick'; readonly node: NodeId; readonly incarnation: number }
+  | { readonly kind: 'client'; readonly client: number; readonly op: number }
+  | { readonly kind: 'client-timeout'; readonly client: number; readonly op: number }
+  | { readonly kind: 'fault' }
+  | { readonly kind: 'restart'; readonly node: NodeId }
+  | { readonly kind: 'resume'; readonly node: NodeId; readonly incarnation: number }
+  | { readonly kind: 'heal-partition'; readonly partition: number }
+  | { readonly kind: 'heal-all' };
+
+/** What survives a crash: exactly what the runtime persisted from Readys, plus the applied state. */
+interface Disk {
+  promised: Ballot;
+  readonly accepted: Map<Slot, AcceptedEntry>;
+  applied: Slot;
+}
+
+interface SimNode {
+  readonly id: NodeId;
+  readonly disk: Disk;
+  core: PaxosNode | null;
+  incarnation: number;
+  /** Paused (SIGSTOP, a long GC): no ticks; messages wait in the socket buffer. */
+  paused: boolean;
+  readonly buffered: Message[];
+}
+
+interface PendingWrite {
+  readonly kind: 'write';
+  readonly key: string;
+  readonly bytes: Uint8Array;
+  readonly startedAt: number;
+  origin: NodeId | null;
+}
+
+interface PendingRead {
+  readonly kind: 'read';
+  readonly readId: number;
+  readonly node: NodeId;
+  /** Highest slot of a write acknowledged before this read started. */
+  readonly required: Slot;
+}
+
+interface Client {
+  readonly id: number;
+  seq: number;
+  /** Increments per operation, so stale timeouts are recognised. */
+  op: number;
+  pending: PendingWrite | PendingRead | null;
+}
+
+export function runSimulation(options: SimOptions): SimResult {
+  return new Simulation(options).run();
+}
+
+class Simulation {
+  private readonly rng: Random;
+  private readonly net: Random;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly nodes = new Map<NodeId, SimNode>();
+  private readonly ids: NodeId[];
+  private readonly clients: Client[] = [];
+  private readonly faultMs: number;
+  private readonly endMs: number;
+  private readonly clientsStopAt: number;
+  private now = 0;
+
+  // Network state.
+  private lossRate: number;
+  private dupRate: number;
+  private readonly blocked = new Set<string>();
+  private partitionSeq = 0;
+
+  // Checker state.
+  private readonly chosen = new Map<Slot, string>();
+  /** The highest ballot each node ever sent a Promise for, across crashes. */
+  private readonly promisesSent = new Map<NodeId, Ballot>();
+  private readonly proposed = new Set<string>();
+  private readonly awaiting = new Map<string, number>();
+  private readonly readsInFlight = new Map<string, number>();
+  private maxAckedSlot: Slot = 0;
+  private ackedWrites = 0;
+  private reads = 0;
+  private nextReadId = 1;
+  private readonly violations: string[] = [];
+  private readonly livenessFailures: string[] = [];
+  private readonly faults: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0 };
+  private readonly tail: string[] = [];
+  private traceTail: string[] = [];
+
+  constructor(private readonly options: SimOptions) {
+    this.rng = createRandom(options.seed);
+    this.net = this.rng.fork();
+    this.ids = Array.from({ length: options.nodes }, (_, i) => i + 1);
+    this.faultMs = options.faultMs ?? 3000;
+    const quietMs = options.quietMs ?? 3000;
+    this.endMs = this.faultMs + quietMs;
+    this.clientsStopAt = this.faultMs + quietMs / 3;
+    this.lossRate = this.rng.next() * 0.3;
+    this.dupRate = this.rng.next() * 0.1;
+  }
+
+  run(): SimResult {
+    for (const id of this.ids) {
+      const node: SimNode = {
+        id,
+        disk: { promised: ZERO_BALLOT, accepted: new Map(), applied: 0 },
+        core: null,
+        incarnation: 0,
+        paused: false,
+        buffered: [],
+      };
+      this.nodes.set(id, node);
+      this.boot(node);
+    }
+    for (let c = 0; c < CLIENTS; c++) {
+      this.clients.push({ id: c + 1, seq: 0, op: 0, pending: null });
+      this.queue.push(this.rng.between(0, 50), { kind: 'client', client: c + 1, op: 0 });
+    }
+    this.queue.push(this.rng.between(100, 300), { kind: 'fault' });
+    this.queue.push(this.faultMs, { kind: 'heal-all' });
+    this.trace(`seed ${this.options.seed} nodes ${this.ids.length} loss ${this.lossRate.toFixed(3)} dup ${this.dupRate.toFixed(3)}`);
+
+    for (;;) {
+      const next = this.queue.pop();
+      if (next === undefined || next.time > this.endMs) break;
+      this.now = next.time;
+      this.handle(next.event);
+      if (this.violations.length > 0) break;
+    }
+    if (this.violations.length === 0) this.checkLiveness();
+    return {
+      seed: this.options.seed,
+      nodes: this.ids.length,
+      violations: this.violations,
+      livenessFailures: this.livenessFailures,
+      chosen: this.chosen.size,
+      ackedWrites: this.ackedWrites,
+      reads: this.reads,
+      faults: this.faults,
+      traceTail: this.violations.length + this.livenessFailures.length > 0 ? this.tailSnapshot() : [],
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Events.
+
+  private handle(event: SimEvent): void {
+    switch (event.kind) {
+      case 'deliver':
+        return this.deliver(event.msg);
+      case 'tick':
+        return this.onTick(event.node, event.incarnation);
+      case 'client':
+        return this.clientStep(event.client, event.op);
+      case 'client-timeout':
+        return this.clientTimeout(event.client, event.op);
+      case 'fault':
+        return this.injectFault();
+      case 'restart':
+        return this.restart(this.node(event.node));
+      case 'resume':
+        return this.resume(event.node, event.incarnation);
+      case 'heal-partition':
+        return this.healPartition(event.partition);
+      case 'heal-all':
+        return this.healAll();
+    }
+  }
+
+  private boot(node: SimNode): void {
+    node.incarnation++;
+    const random = this.rng.fork();
+    node.core = new PaxosNode(
+      simConfig(node.id, this.ids, this.options.bug),
+      { random: () => random.next(), now: () => 1_700_000_000_000 + this.now },
+      { promised: node.disk.promised, accepted: [...node.disk.accepted.values()], applied: node.disk.applied },
+    );
+    this.queue.push(this.now + this.rng.between(1, TICK_MS), { kind: 'tick', node: node.id, incarnation: node.incarnation });
+  }
+
+  private onTick(id: NodeId, incarnation: number): void {
+    const node = this.node(id);
+    if (node.core === null || node.incarnation !== incarnation || node.paused) return;
+    node.core.tick();
+    this.drain(node);
+    this.queue.push(this.now + TICK_MS, { kind: 'tick', node: id, incarnation });
+  }
+
+  private deliver(msg: Message): void {
+    const node = this.node(msg.to);
+    if (node.core === null || this.blocked.has(link(msg.from, msg.to))) {
+      this.faults.dropped++;
+      return;
+    }
+    if (node.paused) {
+      node.buffered.push(msg);
+      return;
+    }
+    if (this.options.traceSink !== undefined) this.trace(`deliver ${describeMessage(msg)}`);
+    node.core.step(msg);
+    this.drain(node);
+  }
+
+  /** Carry out Readys the way the real runtime does: persist, send, apply, advance. */
+  private drain(node: SimNode): void {
+    for (let loops = 0; node.core !== null && node.core.hasReady(); loops++) {
+      if (loops >= MAX_READY_LOOPS) throw new Error(`n${node.id}: Ready loop did not settle`);
+      const core = node.core;
+      const before = core.describe();
+      const ready = core.ready();
+      this.persist(node, ready);
+      // Crash points inside the Ready: after the fsync before sending, and
+      // after sending before applying. More often when the Ready promises a
+      // ballot: the moment a forgotten promise would hurt.
+      const promising = ready.messages.some((m) => m.type === 'promise');
+      if (this.now < this.faultMs && this.rng.chance(0.002)) {
+        this.crash(node, 'after persisting a Ready, before sending it');
+        return;
+      }
+      for (const msg of ready.messages) {
+        this.checkPromiseKept(msg);
+        this.send(msg);
+      }
+      if (this.now < this.faultMs && this.rng.chance(promising ? 0.15 : 0.002)) {
+        this.crash(node, 'after sending a Ready, before applying it');
+        return;
+      }
+      for (const entry of ready.committed) this.apply(node, entry.slot, entry.value);
+      for (const rs of ready.readStates) this.onReadState(node.id, rs);
+      core.advance();
+      const after = core.describe();
+      if (after !== before) this.trace(`n${node.id} ${before} -> ${after}`);
+    }
+  }
+
+  private persist(node: SimNode, ready: Ready): void {
+    if (ready.promised !== null) node.disk.promised = ready.promised;
+    for (const e of ready.accepted) node.disk.accepted.set(e.slot, e);
+  }
+
+  private send(msg: Message): void {
+    if (this.net.chance(this.lossRate)) {
+      this.faults.dropped++;
+      return;
+    }
+    const copies = this.net.chance(this.dupRate) ? 2 : 1;
+    if (copies === 2) this.faults.duplicated++;
+    for (let i = 0; i < copies; i++) {
+      // Mostly a few ms; a tail of slow ones, and a few very late ones (a TCP
+      // retransmission, a reconnect flushing a queue) that arrive after the
+      // cluster has moved on to newer ballots.
+      const roll = this.net.next();
+      const delay = roll < 0.01 ? this.net.between(100, 1000) : roll < 0.06 ? this.net.between(20, 120) : this.net.between(1, 6);
+      this.queue.push(this.now + delay, { kind: 'deliver', msg });
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Faults.
+
+  private injectFault(): void {
+    if (this.now >= this.faultMs) return;
+    const roll = this.rng.next();
+    if (roll < 0.25) this.crashSomeone();
+    else if (roll < 0.5) this.partition();
+    else if (roll < 0.75) this.pauseSomeone();
+    else if (roll < 0.85) {
+      this.lossRate = this.rng.next() * 0.3;
+      this.trace(`loss rate ${this.lossRate.toFixed(3)}`);
+    }
+    this.queue.push(this.now + this.rng.between(50, 300), { kind: 'fault' });
+  }
+
+  private crashSomeone(): void {
+    const live = this.ids.filter((id) => this.node(id).core !== null);
+    if (live.length === 0) return;
+    const leader = this.currentLeader();
+    const victim = leader !== null && this.rng.chance(0.5) ? leader : this.rng.pick(live);
+    this.crash(this.node(victim), victim === leader ? 'leader crash' : 'crash');
+  }
+
+  /** Stop a node (the leader half the time) for a while; it wakes up to stale messages. */
+  private pauseSomeone(): void {
+    const live = this.ids.filter((id) => this.node(id).core !== null && !this.node(id).paused);
+    if (live.length === 0) return;
+    const leader = this.currentLeader();
+    const victim = this.node(leader !== null && this.rng.chance(0.5) ? leader : this.rng.pick(live));
+    if (victim.core === null || victim.paused) return;
+    this.faults.pauses++;
+    victim.paused = true;
+    this.trace(`PAUSE n${victim.id} at ${victim.core.describe()}`);
+    this.queue.push(this.now + this.rng.between(100, 1500), {
+      kind: 'resume',
+      node: victim.id,
+      incarnation: victim.incarnation,
+    });
+  }
+
+  /** Buffered messages and the next tick arrive in a random order, as on a real event loop. */
+  private resume(id: NodeId, incarnation: number): void {
+    const node = this.node(id);
+    if (!node.paused || node.incarnation !== incarnation) return;
+    node.paused = false;
+    this.trace(`RESUME n${id} with ${node.buffered.length} buffered messages`);
+    for (const msg of node.buffered.splice(0)) {
+      this.queue.push(this.now + this.rng.between(0, 3), { kind: 'deliver', msg });
+    }
+    this.queue.push(this.now + this.rng.between(0, 3), { kind: 'tick', node: id, incarnation });
+  }
+
+  private crash(node: SimNode, why: string): void {
+    if (node.core === null) return;
+    this.faults.crashes++;
+    this.trace(`CRASH n${node.id} (${why}) at ${node.core.describe()}`);
+    node.core = null;
+    node.paused = false;
+    node.buffered.length = 0;
+    // Some restarts are quick (a process supervisor), most take a while.
+    const downtime = this.rng.chance(0.3) ? this.rng.between(1, 30) : this.rng.between(50, 1500);
+    this.queue.push(this.now + downtime, { kind: 'restart', node: node.id });
+  }
+
+  private restart(node: SimNode): void {
+    if (node.core !== null) return;
+    this.boot(node);
+    this.trace(`RESTART n${node.id} promised ${formatBallot(node.disk.promised)} applied ${node.disk.applied}`);
+  }
+
+  private partition(): void {
+    this.blocked.clear();
+    const kind = this.rng.int(3);
+    if (kind === 0) {
+      // Symmetric: split the nodes in two.
+      const side = new Set(this.ids.filter(() => this.rng.chance(0.5)));
+      for (const a of this.ids) for (const b of this.ids) if (side.has(a) !== side.has(b)) this.blocked.add(link(a, b));
+      this.trace(`PARTITION split [${[...side].join(',')}] | rest`);
+    } else if (kind === 1) {
+      // Asymmetric: a few one-way links stop working.
+      const count = this.rng.between(1, this.ids.length);
+      for (let i = 0; i < count; i++) this.blocked.add(link(this.rng.pick(this.ids), this.rng.pick(this.ids)));
+      this.trace(`PARTITION one-way ${[...this.blocked].join(' ')}`);
+    } else {
+      const leader = this.currentLeader() ?? this.rng.pick(this.ids);
+      for (const other of this.ids) {
+        if (other === leader) continue;
+        this.blocked.add(link(leader, other));
+        this.blocked.add(link(other, leader));
+      }
+      this.trace(`PARTITION isolate n${leader}`);
+    }
+    this.faults.partitions++;
+    const id = ++this.partitionSeq;
+    this.queue.push(this.now + this.rng.between(200, 1500), { kind: 'heal-partition', partition: id });
+  }
+
+  private healPartition(id: number): void {
+    if (id !== this.partitionSeq) return;
+    this.blocked.clear();
+    this.trace('HEAL partition');
+  }
+
+  /** End of the fault phase: the network heals and every node comes back. */
+  private healAll(): void {
+    this.blocked.clear();
+    for (const id of this.ids) this.resume(id, this.node(id).incarnation);
+    this.lossRate = 0;
+    this.dupRate = 0;
+    for (const id of this.ids) this.restart(this.node(id));
+    this.trace('HEAL all');
+  }
+
+  private currentLeader(): NodeId | null {
+    let best: { id: NodeId; round: number } | null = null;
+    for (const id of this.ids) {
+      const s = this.node(id).core?.status();
+      if (s?.role === 'leader' && (best === null || s.ballot.round > best.round)) best = { id, round: s.ballot.round };
+    }
+    return best?.id ?? null;
+  }
+
+  // -------------------------------------------------------------------------
+  // Clients.
+
+  private clientStep(clientId: number, op: number): void {
+    const client = this.client(clientId);
+    if (client.op !== op) return;
+    if (client.pending === null) {
+      if (this.now >= this.clientsStopAt) return;
+      if (this.rng.chance(0.2)) return this.startRead(client);
+      client.seq++;
+      const key = `${client.id}:${client.seq}`;
+      this.proposed.add(key);
+      client.pending = { kind: 'write', key, bytes: encodeCommand(client.id, client.seq), startedAt: this.now, origin: null };
+    }
+    if (client.pending.kind === 'write') this.submitWrite(client, client.pending);
+  }
+
+  private submitWrite(client: Client, write: PendingWrite): void {
+    const live = this.ids.filter((id) => this.node(id).core !== null);
+    if (live.length === 0) return this.retryLater(client, 50);
+    const id = this.rng.pick(live);
+    const node = this.node(id);
+    const outcome = (node.core as PaxosNode).propose([write.bytes]);
+    this.trace(`client ${client.id} write ${write.key} at n${id}: ${outcome}`);
+    if (outcome !== 'queued' && outcome !== 'forwarded') return this.retryLater(client, 20);
+    write.origin = id;
+    this.awaiting.set(write.key, client.id);
+    this.drain(node);
+    this.queue.push(this.now + CLIENT_TIMEOUT_MS, { kind: 'client-timeout', client: client.id, op: client.op });
+  }
+
+  private startRead(client: Client): void {
+    const live = this.ids.filter((id) => this.node(id).core !== null);
+    if (live.length === 0) return this.retryLater(client, 50);
+    const id = this.rng.pick(live);
+    const readId = this.nextReadId++;
+    client.pending = { kind: 'read', readId, node: id, required: this.maxAckedSlot };
+    this.readsInFlight.set(`${id}:${readId}`, client.id);
+    this.trace(`client ${client.id} read #${readId} at n${id} (acked through ${this.maxAckedSlot})`);
+    const node = this.node(id);
+    (node.core as PaxosNode).readIndex(readId);
+    this.drain(node);
+    this.queue.push(this.now + CLIENT_TIMEOUT_MS, { kind: 'client-timeout', client: client.id, op: client.op });
+  }
+
+  private retryLater(client: Client, ms: number): void {
+    this.queue.push(this.now + ms, { kind: 'client', client: client.id, op: client.op });
+  }
+
+  /** A write that timed out is re-submitted, unchanged, at another node; a read is abandoned. */
+  private clientTimeout(clientId: number, op: number): void {
+    const client = this.client(clientId);
+    if (client.op !== op || client.pending === null) return;
+    if (client.pending.kind === 'read') {
+      this.readsInFlight.delete(`${client.pending.node}:${client.pending.readId}`);
+      return this.finishOp(client);
+    }
+    this.submitWrite(client, client.pending);
+  }
+
+  private finishOp(client: Client): void {
+    client.pending = null;
+    client.op++;
+    this.queue.push(this.now + this.rng.between(0, 10), { kind: 'client', client: client.id, op: client.op });
+  }
+
+  private onReadState(nodeId: NodeId, rs: Ready['readStates'][number]): void {
+    const key = `${nodeId}:${rs.id}`;
+    const clientId = this.readsInFlight.get(key);
+    if (clientId === undefined) return;
+    this.readsInFlight.delete(key);
+    const client = this.client(clientId);
+    const pending = client.pending;
+    if (pending?.kind !== 'read' || pending.readId !== rs.id) return;
+    if (rs.ok) {
+      this.reads++;
+      this.trace(`read #${rs.id} at n${nodeId} -> index ${rs.index}`);
+      if (rs.index < pending.required) {
+        this.violation(
+          `stale read index: read #${rs.id} at n${nodeId} got index ${rs.index}, but slot ${pending.required} was acknowledged before it started`,
+        );
+      }
+    }
+    this.finishOp(client);
+  }
+
+  // -------------------------------------------------------------------------
+  // Applying, and the safety checks that run on every applied entry.
+
+  private apply(node: SimNode, slot: Slot, value: Value): void {
+    if (slot !== node.disk.applied + 1) {
+      this.violation(`n${node.id} applied slot ${slot} after ${node.disk.applied}: gap or repeat`);
+      return;
+    }
+    const key = valueKey(value);
+    const earlier = this.chosen.get(slot);
+    if (earlier === undefined) {
+      this.chosen.set(slot, key);
+    } else if (earlier !== key) {
+      this.violation(`agreement: slot ${slot} chosen as ${earlier}, but n${node.id} applied ${key}`);
+      return;
+    }
+    this.checkValidity(node.id, slot, value);
+    node.disk.applied = slot;
+    if (value.kind === 'batch') this.acknowledge(node.id, slot, value);
+  }
+
+  /**
+   * The acceptor's rule, checked on what leaves each node: after sending a
+   * Promise for ballot b it never promises or accepts below b — not even
+   * after a crash, which is what persisting the promise is for.
+   */
+  private checkPromiseKept(msg: Message): void {
+    if (msg.type !== 'promise' && msg.type !== 'accepted') return;
+    const promised = this.promisesSent.get(msg.from) ?? ZERO_BALLOT;
+    if (compareBallots(msg.ballot, promised) < 0) {
+      this.violation(
+        `promise broken: n${msg.from} sent ${msg.type} at ballot ${formatBallot(msg.ballot)} after promising ${formatBallot(promised)}`,
+      );
+    }
+    if (msg.type === 'promise' && compareBallots(msg.ballot, promised) > 0) this.promisesSent.set(msg.from, msg.ballot);
+  }
+
+  private checkValidity(id: NodeId, slot: Slot, value: Value): void {
+    if (value.kind === 'noop') return;
+    for (const c of value.commands) {
+      const key = decodeCommand(c);
+      if (key === null || !this.proposed.has(key)) {
+        this.violation(`validity: n${id} applied slot ${slot} with a command nobody proposed (${key ?? 'garbage'})`);
+      }
+    }
+  }
+
+  /** The origin node applying a client's command is what acknowledges it to the client. */
+  private acknowledge(id: NodeId, slot: Slot, value: Value & { kind: 'batch' }): void {
+    for (const c of value.commands) {
+      const key = decodeCommand(c) as string;
+      const clientId = this.awaiting.get(key);
+      if (clientId === undefined) continue;
+      const client = this.client(clientId);
+      const pending = client.pending;
+      if (pending?.kind !== 'write' || pending.key !== key || pending.origin !== id) continue;
+      this.awaiting.delete(key);
+      this.ackedWrites++;
+      this.maxAckedSlot = Math.max(this.maxAckedSlot, slot);
+      this.trace(`ack ${key} at n${id} slot ${slot}`);
+      this.finishOp(client);
+    }
+  }
+
+  /** After the quiet period: every client finished and every replica holds the same log. */
+  private checkLiveness(): void {
+    for (const client of this.clients) {
+      const p = client.pending;
+      if (p?.kind === 'write') {
+        this.livenessFailures.push(
+          `client ${client.id}: write ${p.key} started at ${p.startedAt} ms still unacknowledged at ${this.now} ms (healed at ${this.faultMs} ms)`,
+        );
+      }
+    }
+    const applied = this.ids.map((id) => this.node(id).disk.applied);
+    const top = Math.max(...applied);
+    for (const id of this.ids) {
+      const node = this.node(id);
+      if (node.disk.applied < top) {
+        this.livenessFailures.push(`n${id} applied ${node.disk.applied} of ${top} slots after the quiet period`);
+      }
+    }
+    if (this.livenessFailures.length > 0) this.traceTail = this.tail.slice();
+  }
+
+  private violation(what: string): void {
+    this.trace(`VIOLATION ${what}`);
+    if (this.violations.length === 0) this.traceTail = this.tail.slice();
+    this.violations.push(`t=${this.now}ms ${what}`);
+  }
+
+  private tailSnapshot(): string[] {
+    return this.traceTail.length > 0 ? this.traceTail : this.tail.slice();
+  }
+
+  private trace(line: string): void {
+    const stamped = `t=${this.now} ${line}`;
+    this.options.traceSink?.(stamped);
+    this.tail.push(stamped);
+    if (this.tail.length > TRACE_TAIL) this.tail.shift();
+  }
+
+  private node(id: NodeId): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  private client(id: number): Client {
+    const client = this.clients[id - 1];
+    if (client === undefined) throw new Error(`no client ${id}`);
+    return client;
+  }
+}
+
+function link(from: NodeId, to: NodeId): string {
+  return `${from}>${to}`;
+}
+
+function encodeCommand(client: number, seq: number): Uint8Array {
+  const bytes = new Uint8Array(8);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, client);
+  view.setUint32(4, seq);
+  return bytes;
+}
+
+function decodeCommand(bytes: Uint8Array): string | null {
+  if (bytes.byteLength !== 8) return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  return `${view.getUint32(0)}:${view.getUint32(4)}`;
+}
+
+function valueKey(value: Value): string {
+  if (value.kind === 'noop') return 'noop';
+  return `batch@${value.time}[${value.commands.map((c) => decodeCommand(c) ?? 'garbage').join(' ')}]`;
+}
+
+export function describeMessage(m: Message): string {
+  const head = `n${m.from}->n${m.to} ${m.type}`;
+  switch (m.type) {
+    case 'prevote':
+      return `${head} round ${m.round} commit ${m.commit}`;
+    case 'prevote-reply':
+      return `${head} round ${m.round} ${m.granted ? 'granted' : 'denied'}`;
+    case 'prepare':
+      return `${head} ${formatBallot(m.ballot)} from ${m.fromSlot}`;
+    case 'promise':
+      return `${head} ${formatBallot(m.ballot)} commit ${m.commit} entries [${m.entries.map((e) => `${e.slot}@${formatBallot(e.ballot)}${e.chosen ? '*' : ''}=${valueKey(e.value)}`).join(', ')}]`;
+    case 'accept':
+      return `${head} ${formatBallot(m.ballot)} commit ${m.commit} [${m.entries.map((e) => `${e.slot}=${valueKey(e.value)}`).join(', ')}]`;
+    case 'accepted':
+      return `${head} ${formatBallot(m.ballot)} slots [${m.slots.join(',')}]`;
+    case 'nack':
+      return `${head} ${formatBallot(m.ballot)} promised ${formatBallot(m.promised)}`;
+    case 'heartbeat':
+      return `${head} ${formatBallot(m.ballot)} commit ${m.commit} readSeq ${m.readSeq}`;
+    case 'heartbeat-ack':
+      return `${head} ${formatBallot(m.ballot)} readSeq ${m.readSeq} commit ${m.commit}`;
+    case 'catchup':
+      return `${head} [${m.fromSlot}..${m.toSlot}]`;
+    case 'chosen':
+      return `${head} commit ${m.commit} [${m.entries.map((e) => `${e.slot}=${valueKey(e.value)}`).join(', ')}]`;
+    case 'forward':
+      return `${head} [${m.commands.map((c) => decodeCommand(c) ?? 'garbage').join(' ')}]`;
+    case 'read-index':
+      return `${head} #${m.id}`;
+    case 'read-index-reply':
+      return `${head} #${m.id} index ${m.index}`;
+  }
+}
