@@ -470,7 +470,9 @@ export class PaxosNode {
       this.acceptOwn(slot, value);
       entries.push({ slot, value });
     }
-    this.broadcastAccept(entries);
+    // Announce the new ballot at once, so followers learn where to forward.
+    if (entries.length > 0) this.broadcastAccept(entries);
+    else for (const peer of this.peers) this.sendHeartbeat(peer);
     this.afterAcks();
   }
 

@@ -1,0 +1,345 @@
+import { describe, expect, it } from 'vitest';
+import { compareBallots, nextBallot, ZERO_BALLOT } from '../../../src/paxos/ballot.js';
+import { NOOP, PaxosInvariantError, PaxosNode } from '../../../src/paxos/node.js';
+import type { AcceptMsg, Message, PrepareMsg, PromiseMsg } from '../../../src/paxos/types.js';
+import { cmd, TestCluster, testConfig, text } from './harness.js';
+
+const env = { random: () => 0.5, now: () => 1234 };
+
+function drain(node: PaxosNode) {
+  const r = node.ready();
+  node.advance();
+  return r;
+}
+
+describe('ballots', () => {
+  it('compare by round, then node id', () => {
+    expect(compareBallots({ round: 2, node: 1 }, { round: 1, node: 3 })).toBeGreaterThan(0);
+    expect(compareBallots({ round: 2, node: 1 }, { round: 2, node: 3 })).toBeLessThan(0);
+    expect(compareBallots({ round: 2, node: 3 }, { round: 2, node: 3 })).toBe(0);
+    expect(compareBallots(ZERO_BALLOT, nextBallot(0, 1))).toBeLessThan(0);
+  });
+});
+
+describe('acceptor', () => {
+  const prepare = (round: number, from: number, fromSlot = 1): PrepareMsg => ({
+    type: 'prepare',
+    from,
+    to: 1,
+    ballot: { round, node: from },
+    fromSlot,
+  });
+  const accept = (round: number, from: number, slot: number, value = 'x', commit = 0): AcceptMsg => ({
+    type: 'accept',
+    from,
+    to: 1,
+    ballot: { round, node: from },
+    entries: [{ slot, value: { kind: 'batch', time: 1, commands: [cmd(value)] } }],
+    commit,
+  });
+
+  it('promises a higher ballot, persists the promise in the same Ready, and reports accepted values', () => {
+    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    a.step(accept(1, 2, 5, 'five'));
+    a.step(accept(1, 2, 7, 'seven'));
+    drain(a);
+    a.step(prepare(2, 3, 6));
+    const r = drain(a);
+    expect(r.promised).toEqual({ round: 2, node: 3 });
+    const promise = r.messages.find((m): m is PromiseMsg => m.type === 'promise')!;
+    expect(promise.to).toBe(3);
+    expect(promise.entries.map((e) => [e.slot, e.ballot.round])).toEqual([[7, 1]]);
+  });
+
+  it('refuses a lower ballot with a nack naming its promise', () => {
+    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    a.step(prepare(5, 3));
+    drain(a);
+    a.step(prepare(4, 2));
+    a.step(accept(4, 2, 1));
+    const r = drain(a);
+    expect(r.accepted).toEqual([]);
+    expect(r.messages.map((m) => m.type)).toEqual(['nack', 'nack']);
+    expect(r.messages[0]).toMatchObject({ to: 2, promised: { round: 5, node: 3 } });
+  });
+
+  it('accepts at its promised ballot, persists before acknowledging, and acks duplicates idempotently', () => {
+    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    a.step(accept(3, 2, 1, 'one'));
+    const r1 = drain(a);
+    expect(r1.promised).toEqual({ round: 3, node: 2 });
+    expect(r1.accepted.map((e) => [e.slot, e.value.kind === 'batch' ? text(e.value.commands[0]!) : '-'])).toEqual([[1, 'one']]);
+    expect(r1.messages).toEqual([{ type: 'accepted', from: 1, to: 2, ballot: { round: 3, node: 2 }, slots: [1] }]);
+    a.step(accept(3, 2, 1, 'one'));
+    const r2 = drain(a);
+    expect(r2.messages.map((m) => m.type)).toEqual(['accepted']);
+    expect(r2.committed).toEqual([]);
+  });
+
+  it('learns chosen slots from the commit index only when it accepted them in that ballot', () => {
+    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    a.step(accept(1, 2, 1, 'old'));
+    drain(a);
+    // Ballot 2 says slot 1 is chosen, but we hold slot 1 from ballot 1: ask.
+    a.step({ type: 'heartbeat', from: 3, to: 1, ballot: { round: 2, node: 3 }, commit: 1, readSeq: 0 });
+    const r = drain(a);
+    expect(r.committed).toEqual([]);
+    expect(r.messages.map((m) => m.type)).toContain('catchup');
+    a.step({ type: 'chosen', from: 3, to: 1, commit: 1, entries: [{ slot: 1, value: NOOP }] });
+    const r2 = drain(a);
+    expect(r2.committed).toEqual([{ slot: 1, value: NOOP }]);
+    // The chosen value is persisted, so it survives a restart as the applied slot's value.
+    expect(r2.accepted).toEqual([{ slot: 1, ballot: { round: 1, node: 2 }, value: NOOP }]);
+  });
+
+  it('rejects and counts messages no correct peer would send', () => {
+    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    const bad: unknown[] = [
+      { ...prepare(1, 9) },
+      { ...prepare(1, 2), to: 3 },
+      { type: 'prepare', from: 2, to: 1, ballot: { round: -1, node: 2 }, fromSlot: 1 },
+      { type: 'accept', from: 2, to: 1, ballot: { round: 1, node: 2 }, entries: [null], commit: 0 },
+      { type: 'accept', from: 2, to: 1, ballot: { round: 1, node: 2 }, entries: [{ slot: 0, value: NOOP }], commit: 0 },
+      { type: 'accept', from: 2, to: 1, ballot: { round: 1, node: 2 }, entries: [{ slot: 1, value: { kind: 'weird' } }], commit: 0 },
+      { type: 'bogus', from: 2, to: 1 },
+      { type: 'forward', from: 2, to: 1, commands: ['not bytes'] },
+      { type: 'heartbeat', from: 2, to: 1, ballot: { round: 1, node: 7 }, commit: 0, readSeq: 0 },
+    ];
+    for (const m of bad) a.step(m as Message);
+    expect(a.stats.rejectedMessages).toBe(bad.length);
+    expect(a.hasReady()).toBe(false);
+    expect(a.status().promised).toEqual(ZERO_BALLOT);
+  });
+});
+
+describe('leader', () => {
+  it('a single node elects itself and commits proposals', () => {
+    const c = new TestCluster(1);
+    c.electLeader();
+    expect(c.node(1).propose([cmd('a'), cmd('b')])).toBe('queued');
+    c.flush();
+    expect(c.appliedTexts(1)).toEqual(['a', 'b']);
+  });
+
+  it('batches proposals made between Readys into slots of at most maxBatchCommands, within the window', () => {
+    const c = new TestCluster(3);
+    const leader = c.electLeader();
+    const before = c.node(leader).status().nextSlot;
+    for (let i = 0; i < 20; i++) c.node(leader).propose([cmd(`c${i}`)]);
+    c.flush();
+    // window 4 × 3 commands: 12 commands in 4 slots now, the rest queued.
+    const s = c.node(leader).status();
+    expect(s.nextSlot - before).toBe(4);
+    expect(s.queued).toBe(8);
+    c.deliverAll();
+    c.tickAll(3);
+    for (const id of c.ids) expect(c.appliedTexts(id).filter((t) => t !== '-')).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`));
+  });
+
+  it('followers forward proposals to the leader', () => {
+    const c = new TestCluster(3);
+    const leader = c.electLeader();
+    const follower = c.ids.find((id) => id !== leader)!;
+    expect(c.node(follower).propose([cmd('via-follower')])).toBe('forwarded');
+    c.deliverAll();
+    c.tickAll(3); // followers learn the commit index from the next heartbeat
+    for (const id of c.ids) expect(c.appliedTexts(id)).toContain('via-follower');
+  });
+
+  it('adopts the highest-ballot accepted value and fills gaps with no-ops', () => {
+    // Five nodes, so Phase 1 needs both promises below besides our own.
+    const n = new PaxosNode(testConfig(1, [1, 2, 3, 4, 5]), env);
+    // Become a candidate: pre-vote granted by 2, then Prepare.
+    for (let i = 0; i < 40 && n.status().role === 'follower'; i++) n.tick();
+    expect(n.status().role).toBe('precandidate');
+    const pv = drain(n).messages.find((m) => m.type === 'prevote')!;
+    n.step({ type: 'prevote-reply', from: 2, to: 1, round: (pv as { round: number }).round, granted: true });
+    n.step({ type: 'prevote-reply', from: 3, to: 1, round: (pv as { round: number }).round, granted: true });
+    const prep = drain(n).messages.find((m): m is PrepareMsg => m.type === 'prepare')!;
+    const batch = (s: string) => ({ kind: 'batch' as const, time: 1, commands: [cmd(s)] });
+    n.step({
+      type: 'promise',
+      from: 2,
+      to: 1,
+      ballot: prep.ballot,
+      fromSlot: prep.fromSlot,
+      commit: 0,
+      entries: [
+        { slot: 1, ballot: { round: 1, node: 3 }, value: batch('low'), chosen: false },
+        { slot: 3, ballot: { round: 1, node: 3 }, value: batch('three'), chosen: false },
+      ],
+    });
+    expect(n.status().role).toBe('candidate');
+    // Another acceptor accepted slot 1 in a higher ballot.
+    n.step({
+      type: 'promise',
+      from: 3,
+      to: 1,
+      ballot: prep.ballot,
+      fromSlot: prep.fromSlot,
+      commit: 0,
+      entries: [{ slot: 1, ballot: { round: 2, node: 2 }, value: batch('high'), chosen: false }],
+    });
+    expect(n.status().role).toBe('leader');
+    const r = drain(n);
+    const accepts = r.messages.filter((m): m is AcceptMsg => m.type === 'accept' && m.to === 2);
+    const proposed = accepts.flatMap((a) => a.entries).map((e) => [e.slot, e.value.kind === 'noop' ? '-' : text(e.value.commands[0]!)]);
+    expect(proposed).toEqual([
+      [1, 'high'],
+      [2, '-'],
+      [3, 'three'],
+    ]);
+    expect(r.accepted.every((e) => compareBallots(e.ballot, prep.ballot) === 0)).toBe(true);
+  });
+
+  it('ignores a late Promise and a late Accepted from an old ballot', () => {
+    const c = new TestCluster(3);
+    const leader = c.electLeader();
+    const node = c.node(leader);
+    const old = { round: node.status().ballot.round - 1, node: leader };
+    node.step({ type: 'promise', from: c.ids.find((i) => i !== leader)!, to: leader, ballot: old, fromSlot: 1, commit: 0, entries: [] });
+    node.step({ type: 'accepted', from: c.ids.find((i) => i !== leader)!, to: leader, ballot: old, slots: [1] });
+    expect(node.stats.staleMessages).toBeGreaterThanOrEqual(1);
+    expect(node.status().role).toBe('leader');
+  });
+
+  it('survives a leader change in the middle of Phase 2: the accepted value wins, the old leader steps down', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    const [b, d] = c.ids.filter((i) => i !== a) as [number, number];
+    c.node(a).propose([cmd('mid-flight')]);
+    // The Accept reaches only b; nothing from a gets anywhere after that.
+    c.deliverAll((m) => m.from !== a || (m.type === 'accept' && m.to === b));
+    expect(c.appliedTexts(b)).not.toContain('mid-flight');
+    const isolated = (m: Message) => m.from !== a && m.to !== a;
+    let next: number | undefined;
+    for (let i = 0; i < 200 && next === undefined; i++) {
+      c.tickAll(1, isolated);
+      next = [b, d].find((id) => c.node(id).status().role === 'leader');
+    }
+    expect(next).toBeDefined();
+    c.node(next!).propose([cmd('after')]);
+    c.deliverAll(isolated);
+    c.tickAll(3, isolated);
+    // The value accepted by one acceptor of the new leader's quorum was recovered.
+    expect(c.appliedTexts(b)).toEqual(['mid-flight', 'after']);
+    expect(c.appliedTexts(d)).toEqual(['mid-flight', 'after']);
+    // Heal: the old leader hears a higher ballot, steps down and catches up.
+    c.tickAll(30);
+    expect(c.node(a).status().role).toBe('follower');
+    expect(c.appliedTexts(a)).toEqual(['mid-flight', 'after']);
+  });
+
+  it('check-quorum: a leader cut off from a majority steps down within an election timeout', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    c.tickAll(25, (m) => m.from !== a && m.to !== a);
+    expect(c.node(a).status().role).not.toBe('leader');
+  });
+
+  it('a follower cut off and reconnected does not depose a healthy leader (pre-vote)', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    const f = c.ids.find((i) => i !== a)!;
+    const ballot = c.node(a).status().ballot;
+    c.tickAll(100, (m) => m.from !== f && m.to !== f);
+    c.tickAll(20);
+    expect(c.node(a).status().role).toBe('leader');
+    expect(c.node(a).status().ballot).toEqual(ballot);
+  });
+
+  it('catch-up brings a follower that missed Accepts up to date', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    const f = c.ids.find((i) => i !== a)!;
+    for (let i = 0; i < 6; i++) c.node(a).propose([cmd(`w${i}`)]);
+    c.deliverAll((m) => m.to !== f && m.from !== f);
+    expect(c.appliedTexts(f)).toEqual([]);
+    c.tickAll(10);
+    expect(c.appliedTexts(f)).toEqual(c.appliedTexts(a));
+    expect(c.node(f).stats.catchupRequests).toBeGreaterThan(0);
+  });
+});
+
+describe('read index', () => {
+  it('the leader answers only after a quorum confirms its ballot', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    c.node(a).propose([cmd('w')]);
+    c.deliverAll();
+    c.node(a).readIndex(7);
+    c.flush(); // the confirmation round is sent, not yet answered
+    expect(c.pending.filter((m) => m.type === 'heartbeat')).toHaveLength(2);
+    expect(c.reads.get(a)).toEqual([]);
+    const beforeCommit = c.node(a).status().commit;
+    c.deliverAll();
+    expect(c.reads.get(a)).toEqual([{ id: 7, ok: true, index: beforeCommit }]);
+  });
+
+  it('a follower gets a read index from the leader', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    const f = c.ids.find((i) => i !== a)!;
+    c.node(a).propose([cmd('w')]);
+    c.deliverAll();
+    c.node(f).readIndex(1);
+    c.deliverAll();
+    expect(c.reads.get(f)).toEqual([{ id: 1, ok: true, index: c.node(a).status().commit }]);
+  });
+
+  it('fails reads when no leader is known, and times out forwarded reads', () => {
+    const c = new TestCluster(3);
+    c.node(1).readIndex(1);
+    c.flush();
+    expect(c.reads.get(1)).toEqual([{ id: 1, ok: false, reason: 'no-leader' }]);
+    const a = c.electLeader();
+    c.tickAll(3);
+    const f = c.ids.find((i) => i !== a)!;
+    c.node(f).readIndex(2);
+    c.tickAll(21, (m) => m.type !== 'read-index');
+    expect(c.reads.get(f)).toContainEqual({ id: 2, ok: false, reason: 'timeout' });
+  });
+});
+
+describe('the Ready contract and restarts', () => {
+  it('refuses a second Ready before advance()', () => {
+    const n = new PaxosNode(testConfig(1, [1]), env);
+    for (let i = 0; i < 30; i++) n.tick();
+    n.ready();
+    expect(() => n.ready()).toThrow(PaxosInvariantError);
+    expect(n.hasReady()).toBe(false);
+  });
+
+  it('restarts from durable state with a higher ballot and the applied prefix known chosen', () => {
+    const c = new TestCluster(1);
+    c.electLeader();
+    c.node(1).propose([cmd('a')]);
+    c.flush();
+    const disk = c.durable.get(1)!;
+    const first = c.node(1).status().ballot;
+    const n = new PaxosNode(testConfig(1, [1]), env, {
+      promised: disk.promised,
+      accepted: [...disk.accepted.values()],
+      applied: 1,
+    });
+    expect(n.status().commit).toBe(1);
+    for (let i = 0; i < 30 && n.status().role !== 'leader'; i++) n.tick();
+    expect(compareBallots(n.status().ballot, first)).toBeGreaterThan(0);
+    n.propose([cmd('b')]);
+    const r = drain(n);
+    expect(r.committed.map((e) => e.slot)).toEqual([2]);
+  });
+
+  it('refuses commands larger than a slot may carry', () => {
+    const c = new TestCluster(1, { maxBatchBytes: 8 });
+    c.electLeader();
+    expect(c.node(1).propose([new Uint8Array(9)])).toBe('too-large');
+  });
+
+  it('sheds proposals beyond the queue limit', () => {
+    const c = new TestCluster(1, { maxQueuedCommands: 2 });
+    c.electLeader();
+    expect(c.node(1).propose([cmd('1'), cmd('2')])).toBe('queued');
+    expect(c.node(1).propose([cmd('3')])).toBe('overloaded');
+  });
+});
