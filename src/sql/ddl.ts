@@ -1,0 +1,280 @@
+// DDL is emitted as SQLite text directly: the declared Postgres type names are kept in the
+// SQLite schema (so result columns report the right OIDs), defaults and checks go through
+// the same expression rewriting as queries (so now()/random() defaults are deterministic).
+
+import { asArray, bodyOf, isObject, nameList, quoteIdent, str, unsupported, type JsonObject } from './ast.js';
+import { declaredTypeName, lookupPgType, type PgType } from './pgtypes.js';
+import type { ColumnInfo, StatementTranslator, TranslatedStep } from './translate.js';
+import { describeTypeName, typeModifiers } from './translate.js';
+import { SqlError } from './types.js';
+
+export interface DdlTranslation {
+  readonly steps: readonly TranslatedStep[];
+  readonly tag: string;
+}
+
+type Translator = Pick<StatementTranslator, 'rewrite' | 'emit' | 'relationName' | 'coerceToColumn'>;
+
+/** Emits SQLite statements for a DDL node, or null when the node is not DDL this layer knows. */
+export function emitDdl(type: string, body: JsonObject, translator: Translator): DdlTranslation | null {
+  switch (type) {
+    case 'CreateStmt': return { steps: [{ sql: createTable(body, translator) }], tag: 'CREATE TABLE' };
+    case 'IndexStmt': return { steps: [{ sql: createIndex(body, translator) }], tag: 'CREATE INDEX' };
+    case 'ViewStmt': return { steps: createView(body, translator), tag: 'CREATE VIEW' };
+    case 'DropStmt': return dropObjects(body);
+    case 'TruncateStmt': return { steps: truncate(body, translator), tag: 'TRUNCATE TABLE' };
+    case 'AlterTableStmt': return { steps: alterTable(body, translator), tag: 'ALTER TABLE' };
+    case 'RenameStmt': return { steps: [{ sql: rename(body, translator) }], tag: 'ALTER TABLE' };
+    default: return null;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// CREATE TABLE
+
+const SERIAL_TYPES: ReadonlyMap<string, PgType> = new Map<string, PgType>([
+  ['smallserial', 'int2'], ['serial2', 'int2'], ['serial', 'int4'], ['serial4', 'int4'],
+  ['bigserial', 'int8'], ['serial8', 'int8'],
+]);
+
+const FK_ACTIONS: Readonly<Record<string, string>> = {
+  a: 'NO ACTION', r: 'RESTRICT', c: 'CASCADE', n: 'SET NULL', d: 'SET DEFAULT',
+};
+
+function createTable(body: JsonObject, translator: Translator): string {
+  for (const key of ['inhRelations', 'partbound', 'partspec', 'ofTypename', 'options', 'accessMethod', 'tablespacename']) {
+    if (body[key] !== undefined && asArray(body[key]).length !== 0) throw unsupported(`CREATE TABLE with ${key}`);
+  }
+  const table = translator.relationName(body['relation']);
+  const elements = asArray(body['tableElts']);
+  const tableConstraints = elements.map((e) => bodyOf(e, 'Constraint')).filter((c): c is JsonObject => c !== null);
+  const columns = elements.map((e) => bodyOf(e, 'ColumnDef')).filter((c): c is JsonObject => c !== null);
+  const singleKey = singleColumnPrimaryKey(tableConstraints);
+  const parts = columns.map((column) => columnDefinition(column, translator, singleKey));
+  const rowidColumn = parts.find((p) => p.isRowid)?.name;
+  for (const constraint of tableConstraints) {
+    const isFoldedKey = constraint['contype'] === 'CONSTR_PRIMARY' && rowidColumn !== undefined && rowidColumn === singleKey;
+    if (!isFoldedKey) parts.push({ name: '', sql: tableConstraint(constraint, translator), isRowid: false });
+  }
+  if (parts.length === 0) throw unsupported('tables without columns');
+  const ifNotExists = body['if_not_exists'] === true ? 'IF NOT EXISTS ' : '';
+  return `CREATE TABLE ${ifNotExists}${quoteIdent(table)} (${parts.map((p) => p.sql).join(', ')})`;
+}
+
+function singleColumnPrimaryKey(constraints: readonly JsonObject[]): string | undefined {
+  const primary = constraints.find((c) => c['contype'] === 'CONSTR_PRIMARY');
+  const keys = nameList(primary?.['keys']);
+  return keys.length === 1 ? keys[0] : undefined;
+}
+
+interface ColumnSql {
+  readonly name: string;
+  readonly sql: string;
+  /** The column became SQLite's rowid alias (INTEGER PRIMARY KEY). */
+  readonly isRowid: boolean;
+}
+
+/** A column definition. Also used by ALTER TABLE ADD COLUMN. */
+export function columnDefinition(column: JsonObject, translator: Translator, tablePrimaryKey?: string): ColumnSql {
+  const name = str(column['colname']) ?? '';
+  if (column['collClause'] !== undefined) throw unsupported('COLLATE');
+  const typeName = isObject(column['typeName']) ? column['typeName'] : {};
+  const typeNames = nameList(typeName['names']);
+  const baseName = (typeNames[typeNames.length - 1] ?? '').toLowerCase();
+  const serialType = SERIAL_TYPES.get(baseName);
+  const constraints = asArray(column['constraints']).map((c) => bodyOf(c, 'Constraint')).filter((c): c is JsonObject => c !== null);
+  const isIdentity = constraints.some((c) => c['contype'] === 'CONSTR_IDENTITY');
+  const isPrimary = constraints.some((c) => c['contype'] === 'CONSTR_PRIMARY') || tablePrimaryKey === name;
+
+  if (serialType !== undefined || isIdentity) {
+    // Sequences become SQLite's rowid: INTEGER PRIMARY KEY AUTOINCREMENT never reuses a
+    // value, like a sequence. That only works for the single-column primary key.
+    if (!isPrimary) throw unsupported(`${serialType !== undefined ? baseName : 'identity'} column "${name}" that is not the single-column primary key`);
+    if (asArray(typeName['arrayBounds']).length > 0) throw unsupported('array types');
+    const identityType = serialType ?? lookupPgType(baseName);
+    if (identityType !== 'int2' && identityType !== 'int4' && identityType !== 'int8') throw unsupported(`identity column of type ${baseName}`);
+    const rest = constraints
+      .filter((c) => !['CONSTR_PRIMARY', 'CONSTR_IDENTITY', 'CONSTR_NOTNULL'].includes(str(c['contype']) ?? ''))
+      .map((c) => columnConstraint(c, translator, name, null));
+    return { name, sql: [`${quoteIdent(name)} INTEGER PRIMARY KEY AUTOINCREMENT`, ...rest].join(' '), isRowid: true };
+  }
+
+  const pgType = lookupPgType(baseName);
+  if (pgType === null || asArray(typeName['arrayBounds']).length > 0) throw unsupported(`type ${describeTypeName(typeName)}`);
+  const typmods = typeModifiers(typeName);
+  const info: ColumnInfo = { name, pgType, typmods, declared: declaredTypeName(pgType, typmods) };
+  const pieces = [`${quoteIdent(name)} ${info.declared}`];
+  // SQLite lets PRIMARY KEY columns hold NULL (a legacy quirk); Postgres does not.
+  if (isPrimary && !constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL')) pieces.push('NOT NULL');
+  for (const constraint of constraints) pieces.push(columnConstraint(constraint, translator, name, info));
+  return { name, sql: pieces.join(' '), isRowid: false };
+}
+
+function constraintName(constraint: JsonObject): string {
+  const name = str(constraint['conname']);
+  return name === undefined ? '' : `CONSTRAINT ${quoteIdent(name)} `;
+}
+
+function rejectDeferrable(constraint: JsonObject): void {
+  if (constraint['deferrable'] === true || constraint['initdeferred'] === true) throw unsupported('DEFERRABLE constraints');
+}
+
+function columnConstraint(constraint: JsonObject, translator: Translator, column: string, info: ColumnInfo | null): string {
+  rejectDeferrable(constraint);
+  const prefix = constraintName(constraint);
+  switch (str(constraint['contype'])) {
+    case 'CONSTR_NOTNULL': return `${prefix}NOT NULL`;
+    case 'CONSTR_NULL': return `${prefix}NULL`;
+    case 'CONSTR_PRIMARY': return `${prefix}PRIMARY KEY`;
+    case 'CONSTR_UNIQUE': return `${prefix}UNIQUE`;
+    case 'CONSTR_DEFAULT': {
+      const value = translator.coerceToColumn(translator.rewrite(constraint['raw_expr']), info);
+      return `${prefix}DEFAULT (${translator.emit(value)})`;
+    }
+    case 'CONSTR_CHECK': return `${prefix}CHECK (${translator.emit(translator.rewrite(constraint['raw_expr']))})`;
+    case 'CONSTR_FOREIGN': return `${prefix}${references(constraint, translator)}`;
+    case 'CONSTR_GENERATED': {
+      if (constraint['generated_kind'] !== undefined && constraint['generated_kind'] !== 's') throw unsupported('virtual generated columns');
+      return `${prefix}GENERATED ALWAYS AS (${translator.emit(translator.rewrite(constraint['raw_expr']))}) STORED`;
+    }
+    default: throw unsupported(`column constraint ${String(constraint['contype'])} on "${column}"`);
+  }
+}
+
+function tableConstraint(constraint: JsonObject, translator: Translator): string {
+  rejectDeferrable(constraint);
+  const prefix = constraintName(constraint);
+  const keys = nameList(constraint['keys']).map(quoteIdent).join(', ');
+  switch (str(constraint['contype'])) {
+    case 'CONSTR_PRIMARY': return `${prefix}PRIMARY KEY (${keys})`;
+    case 'CONSTR_UNIQUE': return `${prefix}UNIQUE (${keys})`;
+    case 'CONSTR_CHECK': return `${prefix}CHECK (${translator.emit(translator.rewrite(constraint['raw_expr']))})`;
+    case 'CONSTR_FOREIGN': {
+      const columns = nameList(constraint['fk_attrs']).map(quoteIdent).join(', ');
+      return `${prefix}FOREIGN KEY (${columns}) ${references(constraint, translator)}`;
+    }
+    default: throw unsupported(`table constraint ${String(constraint['contype'])}`);
+  }
+}
+
+function references(constraint: JsonObject, translator: Translator): string {
+  const table = translator.relationName(constraint['pktable']);
+  const columns = nameList(constraint['pk_attrs']);
+  if (constraint['fk_matchtype'] === 'f') throw unsupported('MATCH FULL');
+  let sql = `REFERENCES ${quoteIdent(table)}${columns.length > 0 ? ` (${columns.map(quoteIdent).join(', ')})` : ''}`;
+  const onUpdate = FK_ACTIONS[str(constraint['fk_upd_action']) ?? 'a'];
+  const onDelete = FK_ACTIONS[str(constraint['fk_del_action']) ?? 'a'];
+  if (onUpdate !== undefined && onUpdate !== 'NO ACTION') sql += ` ON UPDATE ${onUpdate}`;
+  if (onDelete !== undefined && onDelete !== 'NO ACTION') sql += ` ON DELETE ${onDelete}`;
+  return sql;
+}
+
+// ---------------------------------------------------------------------------
+// Indexes, views, DROP, TRUNCATE, ALTER
+
+function createIndex(body: JsonObject, translator: Translator): string {
+  const method = str(body['accessMethod']) ?? 'btree';
+  if (method !== 'btree') throw unsupported(`index method ${method}`);
+  if (asArray(body['indexIncludingParams']).length > 0) throw unsupported('INCLUDE columns');
+  const table = translator.relationName(body['relation']);
+  const elements = asArray(body['indexParams']).map((p) => bodyOf(p, 'IndexElem') ?? {});
+  const columnsSql = elements.map((element) => indexElement(element, translator));
+  // Postgres names unnamed indexes after the table and columns; SQLite requires a name.
+  const columnNames = elements.map((e) => str(e['name']) ?? 'expr');
+  const name = str(body['idxname']) ?? `${table}_${columnNames.join('_')}_${body['unique'] === true ? 'key' : 'idx'}`;
+  const where = body['whereClause'] === undefined ? '' : ` WHERE ${translator.emit(translator.rewrite(body['whereClause']))}`;
+  // CONCURRENTLY only changes locking, which a single serialized writer does not need.
+  return `CREATE ${body['unique'] === true ? 'UNIQUE ' : ''}INDEX ${body['if_not_exists'] === true ? 'IF NOT EXISTS ' : ''}` +
+    `${quoteIdent(name)} ON ${quoteIdent(table)} (${columnsSql.join(', ')})${where}`;
+}
+
+function indexElement(element: JsonObject, translator: Translator): string {
+  if (asArray(element['opclass']).length > 0) throw unsupported('operator classes');
+  if (asArray(element['collation']).length > 0) throw unsupported('COLLATE');
+  const name = str(element['name']);
+  const target = name !== undefined ? quoteIdent(name) : `(${translator.emit(translator.rewrite(element['expr']))})`;
+  const descending = element['ordering'] === 'SORTBY_DESC';
+  const nulls = element['nulls_ordering'];
+  // Postgres' default: NULLS LAST ascending, NULLS FIRST descending.
+  const nullsSql = nulls === 'SORTBY_NULLS_FIRST' ? ' NULLS FIRST' : nulls === 'SORTBY_NULLS_LAST' ? ' NULLS LAST' : '';
+  return `${target}${descending ? ' DESC' : ''}${nullsSql}`;
+}
+
+function createView(body: JsonObject, translator: Translator): TranslatedStep[] {
+  if (asArray(body['options']).length > 0) throw unsupported('view options');
+  if (body['withCheckOption'] !== undefined && body['withCheckOption'] !== 'NO_CHECK_OPTION') throw unsupported('WITH CHECK OPTION');
+  const view = translator.relationName(body['view']);
+  const aliases = nameList(body['aliases']);
+  const query = translator.emit(translator.rewrite(body['query']));
+  const columns = aliases.length > 0 ? ` (${aliases.map(quoteIdent).join(', ')})` : '';
+  const create = { sql: `CREATE VIEW ${quoteIdent(view)}${columns} AS ${query}` };
+  return body['replace'] === true ? [{ sql: `DROP VIEW IF EXISTS ${quoteIdent(view)}` }, create] : [create];
+}
+
+const DROP_KINDS: Readonly<Record<string, { keyword: string; tag: string }>> = {
+  OBJECT_TABLE: { keyword: 'TABLE', tag: 'DROP TABLE' },
+  OBJECT_INDEX: { keyword: 'INDEX', tag: 'DROP INDEX' },
+  OBJECT_VIEW: { keyword: 'VIEW', tag: 'DROP VIEW' },
+};
+
+function dropObjects(body: JsonObject): DdlTranslation {
+  const kind = DROP_KINDS[str(body['removeType']) ?? ''];
+  if (kind === undefined) throw unsupported(`DROP ${String(body['removeType']).replace('OBJECT_', '')}`);
+  if (body['behavior'] === 'DROP_CASCADE') throw unsupported('DROP ... CASCADE');
+  if (body['concurrent'] === true && kind.keyword !== 'INDEX') throw unsupported('DROP CONCURRENTLY');
+  const ifExists = body['missing_ok'] === true ? 'IF EXISTS ' : '';
+  const steps = asArray(body['objects']).map((object) => {
+    const names = nameList(bodyOf(object, 'List')?.['items']);
+    const name = names[names.length - 1] ?? '';
+    if (names.length > 1 && names[0] !== 'public') throw new SqlError('3F000', `schema "${names[0] ?? ''}" does not exist`);
+    return { sql: `DROP ${kind.keyword} ${ifExists}${quoteIdent(name)}` };
+  });
+  return { steps, tag: kind.tag };
+}
+
+function truncate(body: JsonObject, translator: Translator): TranslatedStep[] {
+  if (body['behavior'] === 'DROP_CASCADE') throw unsupported('TRUNCATE ... CASCADE');
+  const steps: TranslatedStep[] = [];
+  for (const relation of asArray(body['relations'])) {
+    const table = translator.relationName(bodyOf(relation, 'RangeVar'));
+    steps.push({ sql: `DELETE FROM ${quoteIdent(table)}` });
+    // RESTART IDENTITY: AUTOINCREMENT counters live in sqlite_sequence.
+    if (body['restart_seqs'] === true) {
+      steps.push({ sql: `DELETE FROM sqlite_sequence WHERE name = '${table.replace(/'/g, "''")}'`, onlyIfTableExists: 'sqlite_sequence' });
+    }
+  }
+  return steps;
+}
+
+function alterTable(body: JsonObject, translator: Translator): TranslatedStep[] {
+  if (body['objtype'] !== undefined && body['objtype'] !== 'OBJECT_TABLE') throw unsupported(`ALTER ${String(body['objtype']).replace('OBJECT_', '')}`);
+  if (body['missing_ok'] === true) throw unsupported('ALTER TABLE IF EXISTS');
+  const table = translator.relationName(body['relation']);
+  return asArray(body['cmds']).map((cmd) => {
+    const command = bodyOf(cmd, 'AlterTableCmd') ?? {};
+    const subtype = str(command['subtype']);
+    if (subtype === 'AT_AddColumn') {
+      const def = bodyOf(command['def'], 'ColumnDef');
+      if (def === null) throw unsupported('this ADD COLUMN form');
+      const column = columnDefinition(def, translator);
+      if (column.isRowid) throw unsupported('adding a serial or identity column');
+      return { sql: `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${column.sql}` };
+    }
+    if (subtype === 'AT_DropColumn') {
+      if (command['behavior'] === 'DROP_CASCADE') throw unsupported('DROP COLUMN ... CASCADE');
+      return { sql: `ALTER TABLE ${quoteIdent(table)} DROP COLUMN ${quoteIdent(str(command['name']) ?? '')}` };
+    }
+    throw unsupported(`ALTER TABLE ${(subtype ?? 'command').replace('AT_', '')}`);
+  });
+}
+
+function rename(body: JsonObject, translator: Translator): string {
+  const table = translator.relationName(body['relation']);
+  const newName = quoteIdent(str(body['newname']) ?? '');
+  switch (str(body['renameType'])) {
+    case 'OBJECT_TABLE': return `ALTER TABLE ${quoteIdent(table)} RENAME TO ${newName}`;
+    case 'OBJECT_COLUMN': return `ALTER TABLE ${quoteIdent(table)} RENAME COLUMN ${quoteIdent(str(body['subname']) ?? '')} TO ${newName}`;
+    default: throw unsupported(`ALTER ... RENAME of ${String(body['renameType']).replace('OBJECT_', '').toLowerCase()}`);
+  }
+}
+

@@ -1,0 +1,322 @@
+// SqlEngine: runs Postgres-dialect SQL on one better-sqlite3 connection, deterministically
+// for a given ExecContext. Used by the apply worker (the only writer) and read workers.
+
+import type Database from 'better-sqlite3';
+import { pino, type Logger } from 'pino';
+import { toSqlError } from './errors.js';
+import { DEFAULT_SETTINGS, registerFunctions, type ExecContext } from './functions.js';
+import { LruMap } from './lru.js';
+import { initParser, parseSql, type ParsedStatement, type SessionCommand } from './parse.js';
+import { lookupPgType, numericScale, oidOfDeclaredType, oidOfRuntimeValue, PG_TYPE_OIDS, toPgValue, UNKNOWN_TYPE_OID } from './pgtypes.js';
+import { SeededRandom } from './prng.js';
+import { translateStatement, type ColumnInfo, type SchemaLookup, type TranslatedStatement } from './translate.js';
+import { SqlError, type FieldInfo, type QueryResult, type SqlValue } from './types.js';
+
+export interface SqlEngineOptions {
+  readonly logger?: Logger;
+  /** Entries in the translation cache (keyed by schema version and statement text). */
+  readonly translationCacheSize?: number;
+  /** Prepared SQLite statements kept open. */
+  readonly statementCacheSize?: number;
+  /** Reported by version() and server_version. */
+  readonly serverVersion?: string;
+}
+
+/** What Parse/Describe need without executing. */
+export interface StatementDescription {
+  readonly paramTypeOids: readonly number[];
+  /** Null when the statement returns no rows. */
+  readonly fields: readonly FieldInfo[] | null;
+}
+
+/** Results of a simple-protocol query string: results up to the first error, and that error. */
+export interface BatchResult {
+  readonly results: readonly QueryResult[];
+  readonly error?: SqlError;
+}
+
+const MAX_STATEMENTS_PER_QUERY = 10_000;
+
+type BindValue = null | bigint | number | string | Buffer;
+
+export class SqlEngine {
+  private readonly logger: Logger;
+  private readonly translations: LruMap<string, TranslatedStatement>;
+  private readonly statements: LruMap<string, Database.Statement>;
+  private readonly schemaVersionStatement: Database.Statement;
+  private readonly tableInfoStatement: Database.Statement;
+  private readonly tableExistsStatement: Database.Statement;
+  private readonly columnCache = new Map<string, readonly ColumnInfo[] | null>();
+  private columnCacheVersion = -1;
+  private activeContext: ExecContext | null = null;
+  private randomSource: SeededRandom = new SeededRandom(0);
+  private randomSeed: bigint | null = null;
+  readonly serverVersion: string;
+
+  /** Loads the parser, then builds the engine. */
+  static async create(db: Database.Database, options: SqlEngineOptions = {}): Promise<SqlEngine> {
+    await initParser();
+    return new SqlEngine(db, options);
+  }
+
+  /** Prefer `create`; the constructor requires `initParser()` to have completed. */
+  constructor(readonly db: Database.Database, options: SqlEngineOptions = {}) {
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.serverVersion = options.serverVersion ?? DEFAULT_SETTINGS['server_version'] ?? '16.0';
+    this.translations = new LruMap(options.translationCacheSize ?? 1024);
+    this.statements = new LruMap(options.statementCacheSize ?? 256);
+    // Postgres semantics that SQLite only has as options.
+    db.pragma('foreign_keys = ON');
+    db.pragma('case_sensitive_like = ON');
+    registerFunctions(db, {
+      context: () => this.requireContext(),
+      random: () => this.randomSource,
+      serverVersion: this.serverVersion,
+    });
+    this.schemaVersionStatement = db.prepare('SELECT schema_version FROM pragma_schema_version').pluck();
+    this.tableInfoStatement = db.prepare('SELECT name, type FROM pragma_table_info(?) ORDER BY cid');
+    this.tableExistsStatement = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Public API.
+
+  /** Parses (cached) without translating: kinds, parameter counts, SET/transaction commands. */
+  parse(sql: string): readonly ParsedStatement[] {
+    return parseSql(sql);
+  }
+
+  /** Translates every statement of `sql` against the current schema (cached). */
+  translate(sql: string): TranslatedStatement[] {
+    return parseSql(sql).map((statement) => this.translateParsed(statement));
+  }
+
+  /** Runs exactly one statement with bound parameters (the extended protocol). */
+  execute(sql: string, params: readonly SqlValue[], ctx: ExecContext): QueryResult {
+    const statements = parseSql(sql);
+    if (statements.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
+    const statement = statements[0];
+    if (statement === undefined) return { command: '', rowCount: 0, fields: null, rows: [] };
+    return this.executeTranslated(this.translateParsed(statement), params, ctx);
+  }
+
+  /** Runs every statement of a simple-protocol query string, stopping at the first error. */
+  executeBatch(sql: string, ctx: ExecContext): BatchResult {
+    const results: QueryResult[] = [];
+    try {
+      const statements = parseSql(sql);
+      if (statements.length > MAX_STATEMENTS_PER_QUERY) throw new SqlError('54000', `more than ${MAX_STATEMENTS_PER_QUERY} statements in one query`);
+      // Translate each statement just before it runs: an earlier one may change the schema.
+      for (const statement of statements) results.push(this.executeTranslated(this.translateParsed(statement), [], ctx));
+      return { results };
+    } catch (error) {
+      return { results, error: toSqlError(error) };
+    }
+  }
+
+  /** Runs an already translated statement (e.g. one carried by a log entry). */
+  executeTranslated(translated: TranslatedStatement, params: readonly SqlValue[], ctx: ExecContext): QueryResult {
+    if (params.length < translated.paramCount) {
+      throw new SqlError('08P01', `bind message supplies ${params.length} parameters, but prepared statement requires ${translated.paramCount}`);
+    }
+    if (translated.session !== undefined) return this.sessionResult(translated.session, ctx);
+    const skip = this.transactionNoOp(translated);
+    if (skip !== null) return skip;
+    this.activate(ctx);
+    try {
+      return this.runSteps(translated, bindParams(params, translated.paramCount));
+    } catch (error) {
+      throw toSqlError(error);
+    } finally {
+      this.activeContext = null;
+    }
+  }
+
+  /** Parameter types and result columns of one statement, without executing it. */
+  describe(sql: string): StatementDescription {
+    const statements = parseSql(sql);
+    if (statements.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
+    const statement = statements[0];
+    if (statement === undefined) return { paramTypeOids: [], fields: null };
+    const translated = this.translateParsed(statement);
+    const paramTypeOids = translated.paramTypes.map((t) => (t === null ? UNKNOWN_TYPE_OID : PG_TYPE_OIDS[t]));
+    if (!translated.returnsRows) return { paramTypeOids, fields: null };
+    if (translated.session !== undefined) return { paramTypeOids, fields: [{ name: translated.session.action === 'show' ? translated.session.name : '', typeOid: UNKNOWN_TYPE_OID }] };
+    const last = translated.steps[translated.steps.length - 1];
+    if (last === undefined) return { paramTypeOids, fields: null };
+    const columns = this.prepare(last.sql).columns();
+    const fields = columns.map((column, i) => {
+      const hint = translated.resultColumns?.[i];
+      const oid = oidOfDeclaredType(column.type) ?? (hint?.pgType != null ? PG_TYPE_OIDS[hint.pgType] : UNKNOWN_TYPE_OID);
+      return { name: hint?.name ?? column.name, typeOid: oid };
+    });
+    return { paramTypeOids, fields };
+  }
+
+  // ---------------------------------------------------------------------------
+  // Translation.
+
+  private translateParsed(statement: ParsedStatement): TranslatedStatement {
+    const version = this.schemaVersion();
+    const key = `${version}\u0000${statement.text}`;
+    const cached = this.translations.get(key);
+    if (cached !== undefined) return cached;
+    const translated = translateStatement(statement, this.schemaLookup(version));
+    this.translations.set(key, translated);
+    this.logger.debug({ source: statement.text, steps: translated.steps }, 'translated statement');
+    return translated;
+  }
+
+  private schemaVersion(): number {
+    return Number(this.schemaVersionStatement.get());
+  }
+
+  private schemaLookup(version: number): SchemaLookup {
+    if (version !== this.columnCacheVersion) {
+      this.columnCache.clear();
+      this.columnCacheVersion = version;
+    }
+    return {
+      columnsOf: (table) => {
+        if (!this.columnCache.has(table)) this.columnCache.set(table, this.readColumns(table));
+        return this.columnCache.get(table) ?? null;
+      },
+    };
+  }
+
+  private readColumns(table: string): readonly ColumnInfo[] | null {
+    const rows = this.tableInfoStatement.all(table) as { name: string; type: string }[];
+    if (rows.length === 0) return null;
+    return rows.map((row) => {
+      const typmods = [...row.type.matchAll(/\d+/g)].map((m) => Number(m[0]));
+      return { name: row.name, pgType: lookupPgType(row.type), typmods: /\(/.test(row.type) ? typmods : [], declared: row.type };
+    });
+  }
+
+  // ---------------------------------------------------------------------------
+  // Execution.
+
+  private requireContext(): ExecContext {
+    if (this.activeContext === null) throw new SqlError('XX000', 'a function that needs the execution context ran outside execute()');
+    return this.activeContext;
+  }
+
+  /** Installs the context; a new seed restarts the random stream, the same seed continues it. */
+  private activate(ctx: ExecContext): void {
+    if (!Number.isFinite(ctx.time)) throw new SqlError('XX000', 'execution context time must be a finite number');
+    const seed = BigInt(ctx.seed);
+    if (this.randomSeed !== seed) {
+      this.randomSource = new SeededRandom(seed);
+      this.randomSeed = seed;
+    }
+    this.activeContext = ctx;
+  }
+
+  private prepare(sql: string): Database.Statement {
+    const key = `${this.schemaVersion()}\u0000${sql}`;
+    const cached = this.statements.get(key);
+    if (cached !== undefined) return cached;
+    let statement: Database.Statement;
+    try {
+      statement = this.db.prepare(sql);
+    } catch (error) {
+      throw toSqlError(error);
+    }
+    this.statements.set(key, statement);
+    return statement;
+  }
+
+  private runSteps(translated: TranslatedStatement, bind: Record<string, BindValue>): QueryResult {
+    const steps = translated.steps;
+    // A statement with several steps (DROP TABLE a, b) must fail or succeed as a whole.
+    const atomic = steps.length > 1;
+    if (atomic) this.db.exec('SAVEPOINT paxosql_statement');
+    try {
+      let result: QueryResult = { command: '', rowCount: 0, fields: null, rows: [] };
+      let changes = 0;
+      for (const [index, step] of steps.entries()) {
+        if (step.onlyIfTableExists !== undefined && this.tableExistsStatement.get(step.onlyIfTableExists) === undefined) continue;
+        const statement = this.prepare(step.sql);
+        const isLast = index === steps.length - 1;
+        if (isLast && statement.reader) {
+          result = this.readRows(statement, translated, bind);
+        } else {
+          changes = statement.run(...(statement.reader || Object.keys(bind).length === 0 ? [] : [bind])).changes;
+          if (isLast) result = { command: '', rowCount: changes, fields: null, rows: [] };
+        }
+      }
+      if (atomic) this.db.exec('RELEASE paxosql_statement');
+      return { ...result, command: commandTag(translated, result.rowCount) };
+    } catch (error) {
+      if (atomic && this.db.inTransaction) {
+        this.db.exec('ROLLBACK TO paxosql_statement');
+        this.db.exec('RELEASE paxosql_statement');
+      }
+      throw error;
+    }
+  }
+
+  private readRows(statement: Database.Statement, translated: TranslatedStatement, bind: Record<string, BindValue>): QueryResult {
+    statement.safeIntegers(true);
+    statement.raw(true);
+    const raw = (Object.keys(bind).length === 0 ? statement.all() : statement.all(bind)) as unknown[][];
+    const columns = statement.columns();
+    const types = columns.map((column, i) => {
+      const hint = translated.resultColumns?.[i];
+      const oid = oidOfDeclaredType(column.type) ?? (hint?.pgType != null ? PG_TYPE_OIDS[hint.pgType] : null) ?? runtimeOid(raw, i);
+      return { name: hint?.name ?? column.name, typeOid: oid, scale: numericScale(column.type) };
+    });
+    const rows = raw.map((row) => types.map((type, i) => toPgValue(row[i], type.typeOid, type.scale)));
+    return { command: '', rowCount: rows.length, fields: types.map(({ name, typeOid }) => ({ name, typeOid })), rows };
+  }
+
+  /** COMMIT/ROLLBACK outside a transaction and BEGIN inside one only warn in Postgres. */
+  private transactionNoOp(translated: TranslatedStatement): QueryResult | null {
+    const action = translated.transaction?.action;
+    if (action === undefined) return null;
+    const tag = translated.tag.type === 'fixed' ? translated.tag.tag : action.toUpperCase();
+    const inTransaction = this.db.inTransaction;
+    if ((action === 'commit' || action === 'rollback') && !inTransaction) return { command: tag, rowCount: 0, fields: null, rows: [] };
+    if (action === 'begin' && inTransaction) return { command: tag, rowCount: 0, fields: null, rows: [] };
+    if ((action === 'savepoint' || action === 'release' || action === 'rollback_to') && !inTransaction) {
+      throw new SqlError('25P01', `${tag} can only be used in transaction blocks`);
+    }
+    return null;
+  }
+
+  private sessionResult(command: SessionCommand, ctx: ExecContext): QueryResult {
+    if (command.action !== 'show') return { command: command.action.toUpperCase(), rowCount: 0, fields: null, rows: [] };
+    if (command.name === 'all') throw new SqlError('0A000', 'SHOW ALL is not supported');
+    const value = ctx.session?.settings?.[command.name] ??
+      (command.name === 'server_version' ? this.serverVersion : DEFAULT_SETTINGS[command.name]);
+    if (value === undefined) throw new SqlError('42704', `unrecognized configuration parameter "${command.name}"`);
+    return { command: 'SHOW', rowCount: 1, fields: [{ name: command.name, typeOid: PG_TYPE_OIDS.text }], rows: [[value]] };
+  }
+}
+
+function runtimeOid(rows: readonly unknown[][], column: number): number {
+  for (const row of rows) {
+    const value = row[column];
+    if (value !== null && value !== undefined) return oidOfRuntimeValue(value);
+  }
+  return UNKNOWN_TYPE_OID;
+}
+
+/** `$n` parameters are SQLite named parameters; booleans and bytes need SQLite forms. */
+function bindParams(params: readonly SqlValue[], count: number): Record<string, BindValue> {
+  const bind: Record<string, BindValue> = {};
+  for (let n = 1; n <= count; n++) {
+    const value = params[n - 1];
+    if (value === undefined) continue;
+    bind[String(n)] = typeof value === 'boolean' ? (value ? 1n : 0n)
+      : value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+      : value;
+  }
+  return bind;
+}
+
+function commandTag(translated: TranslatedStatement, rowCount: number): string {
+  const tag = translated.tag;
+  if (tag.type === 'fixed') return tag.tag;
+  return tag.verb === 'INSERT' ? `INSERT 0 ${rowCount}` : `${tag.verb} ${rowCount}`;
+}

@@ -1,0 +1,221 @@
+// Parsing with the real Postgres parser (libpg-query), splitting into statements and
+// classifying each one. Parse results are pure functions of the text, so they are cached.
+
+import { loadModule, parseSync } from 'libpg-query';
+import { asArray, bodyOf, isObject, nodeTypeOf, str, type JsonObject } from './ast.js';
+import { LruMap } from './lru.js';
+import { SqlError } from './types.js';
+
+/** How the cluster must route a statement. */
+export type StatementKind = 'read' | 'write' | 'ddl' | 'transaction' | 'session' | 'unsupported';
+
+export type TransactionAction = 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollback_to';
+
+export interface TransactionCommand {
+  readonly action: TransactionAction;
+  readonly savepoint?: string;
+  /** e.g. `serializable`; accepted and ignored (paxosql is always serializable). */
+  readonly isolationLevel?: string;
+  readonly readOnly?: boolean;
+}
+
+/** SET/RESET/SHOW: the wire layer owns session state and applies these. */
+export type SessionCommand =
+  | { readonly action: 'set'; readonly name: string; readonly value: string | null; readonly local: boolean }
+  | { readonly action: 'reset'; readonly name: string | null }
+  | { readonly action: 'show'; readonly name: string };
+
+export interface ParsedStatement {
+  /** The statement's own text, sliced from the input. */
+  readonly text: string;
+  /** The statement node, e.g. `{ SelectStmt: {...} }`. Treat as immutable (it is cached). */
+  readonly ast: JsonObject;
+  readonly nodeType: string;
+  readonly kind: StatementKind;
+  /** The highest `$n` used. */
+  readonly paramCount: number;
+  readonly transaction?: TransactionCommand;
+  readonly session?: SessionCommand;
+}
+
+let parserReady: Promise<void> | null = null;
+let parserLoaded = false;
+
+/** Loads the parser's WebAssembly module; must complete before parsing. Idempotent. */
+export function initParser(): Promise<void> {
+  parserReady ??= loadModule().then(() => {
+    parserLoaded = true;
+  });
+  return parserReady;
+}
+
+const DEFAULT_PARSE_CACHE_SIZE = 1024;
+const parseCache = new LruMap<string, readonly ParsedStatement[]>(DEFAULT_PARSE_CACHE_SIZE);
+
+/** Statistics of the shared parse cache (for tests and benchmarks). */
+export function parseCacheStats(): { size: number; hits: number; misses: number } {
+  return { size: parseCache.size, hits: parseCache.hits, misses: parseCache.misses };
+}
+
+export function clearParseCache(): void {
+  parseCache.clear();
+}
+
+/** Parses a string of one or more statements; cached by text. Throws SqlError 42601 on syntax errors. */
+export function parseSql(sql: string, options: { useCache?: boolean } = {}): readonly ParsedStatement[] {
+  const useCache = options.useCache ?? true;
+  const cached = useCache ? parseCache.get(sql) : undefined;
+  if (cached !== undefined) return cached;
+  const statements = parseUncached(sql);
+  if (useCache) parseCache.set(sql, statements);
+  return statements;
+}
+
+function parseUncached(sql: string): readonly ParsedStatement[] {
+  if (!parserLoaded) throw new Error('initParser() must complete before parsing');
+  let result: unknown;
+  try {
+    result = parseSync(sql);
+  } catch (error) {
+    throw syntaxError(error);
+  }
+  const bytes = Buffer.from(sql, 'utf8');
+  const statements: ParsedStatement[] = [];
+  for (const raw of asArray(isObject(result) ? result['stmts'] : undefined)) {
+    if (!isObject(raw) || !isObject(raw['stmt'])) continue;
+    // Locations are byte offsets into the UTF-8 text.
+    const start = typeof raw['stmt_location'] === 'number' ? raw['stmt_location'] : 0;
+    const length = typeof raw['stmt_len'] === 'number' && raw['stmt_len'] > 0 ? raw['stmt_len'] : bytes.length - start;
+    const text = bytes.subarray(start, start + length).toString('utf8').trim();
+    statements.push(Object.freeze(classifyStatement(raw['stmt'], text)));
+  }
+  return Object.freeze(statements);
+}
+
+function syntaxError(error: unknown): SqlError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new SqlError('42601', message);
+}
+
+// ---------------------------------------------------------------------------
+// Classification.
+
+const DDL_NODES = new Set([
+  'CreateStmt', 'AlterTableStmt', 'DropStmt', 'IndexStmt', 'ViewStmt', 'TruncateStmt', 'RenameStmt',
+]);
+const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
+
+export function classifyStatement(ast: JsonObject, text: string): ParsedStatement {
+  const nodeType = nodeTypeOf(ast) ?? 'unknown';
+  const paramCount = highestParam(ast);
+  const base = { text, ast, nodeType, paramCount };
+  if (nodeType === 'SelectStmt') return { ...base, kind: containsWrite(ast) ? 'write' : 'read' };
+  if (WRITE_NODES.has(nodeType)) return { ...base, kind: 'write' };
+  if (DDL_NODES.has(nodeType)) return { ...base, kind: 'ddl' };
+  if (nodeType === 'TransactionStmt') {
+    const transaction = transactionCommand(bodyOf(ast, nodeType) ?? {});
+    return transaction === null ? { ...base, kind: 'unsupported' } : { ...base, kind: 'transaction', transaction };
+  }
+  if (nodeType === 'VariableSetStmt' || nodeType === 'VariableShowStmt') {
+    const session = sessionCommand(nodeType, bodyOf(ast, nodeType) ?? {});
+    return session === null ? { ...base, kind: 'unsupported' } : { ...base, kind: 'session', session };
+  }
+  return { ...base, kind: 'unsupported' };
+}
+
+/** The highest ParamRef number anywhere in the tree. */
+function highestParam(node: unknown): number {
+  let highest = 0;
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+    } else if (isObject(value)) {
+      const param = bodyOf(value, 'ParamRef');
+      if (param !== null && typeof param['number'] === 'number') highest = Math.max(highest, param['number']);
+      for (const child of Object.values(value)) visit(child);
+    }
+  };
+  visit(node);
+  return highest;
+}
+
+/** A SELECT writes when a CTE holds INSERT/UPDATE/DELETE. */
+function containsWrite(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(containsWrite);
+  if (!isObject(node)) return false;
+  const type = nodeTypeOf(node);
+  if (type !== null && WRITE_NODES.has(type)) return true;
+  return Object.values(node).some(containsWrite);
+}
+
+const TRANSACTION_ACTIONS: Readonly<Record<string, TransactionAction>> = {
+  TRANS_STMT_BEGIN: 'begin',
+  TRANS_STMT_START: 'begin',
+  TRANS_STMT_COMMIT: 'commit',
+  TRANS_STMT_ROLLBACK: 'rollback',
+  TRANS_STMT_SAVEPOINT: 'savepoint',
+  TRANS_STMT_RELEASE: 'release',
+  TRANS_STMT_ROLLBACK_TO: 'rollback_to',
+};
+
+function transactionCommand(body: JsonObject): TransactionCommand | null {
+  const action = TRANSACTION_ACTIONS[str(body['kind']) ?? ''];
+  if (action === undefined) return null; // PREPARE TRANSACTION, COMMIT PREPARED, ...
+  if (body['chain'] === true) return null; // COMMIT AND CHAIN
+  let isolationLevel: string | undefined;
+  let readOnly: boolean | undefined;
+  for (const option of asArray(body['options'])) {
+    const def = bodyOf(option, 'DefElem');
+    const value = constantText(def?.['arg']);
+    if (def?.['defname'] === 'transaction_isolation' && value !== null) isolationLevel = value;
+    if (def?.['defname'] === 'transaction_read_only') readOnly = value === '1' || value === 'true';
+  }
+  const savepoint = str(body['savepoint_name']);
+  return {
+    action,
+    ...(savepoint !== undefined ? { savepoint } : {}),
+    ...(isolationLevel !== undefined ? { isolationLevel } : {}),
+    ...(readOnly !== undefined ? { readOnly } : {}),
+  };
+}
+
+function sessionCommand(nodeType: string, body: JsonObject): SessionCommand | null {
+  if (nodeType === 'VariableShowStmt') return { action: 'show', name: (str(body['name']) ?? '').toLowerCase() };
+  const name = (str(body['name']) ?? '').toLowerCase();
+  switch (str(body['kind'])) {
+    case 'VAR_SET_VALUE': {
+      const values = asArray(body['args']).map(constantText);
+      if (values.some((v) => v === null)) return null;
+      return { action: 'set', name, value: values.join(', '), local: body['is_local'] === true };
+    }
+    case 'VAR_SET_DEFAULT':
+      return { action: 'set', name, value: null, local: body['is_local'] === true };
+    case 'VAR_RESET':
+      return { action: 'reset', name };
+    case 'VAR_RESET_ALL':
+      return { action: 'reset', name: null };
+    case 'VAR_SET_MULTI':
+      // SET TRANSACTION ISOLATION LEVEL ... / SET SESSION CHARACTERISTICS: accepted, nothing to change.
+      return { action: 'set', name: name === 'transaction' ? 'transaction' : name, value: null, local: true };
+    default:
+      return null;
+  }
+}
+
+/** The text of a constant (`A_Const` or a `TypeCast` of one), or null. */
+export function constantText(node: unknown): string | null {
+  const cast = bodyOf(node, 'TypeCast');
+  if (cast !== null) return constantText(cast['arg']);
+  const constant = bodyOf(node, 'A_Const');
+  if (constant === null) return null;
+  if (constant['isnull'] === true) return null;
+  const sval = bodyOf(constant, 'sval');
+  if (sval !== null) return str(sval['sval']) ?? '';
+  const ival = bodyOf(constant, 'ival');
+  if (ival !== null) return String(typeof ival['ival'] === 'number' ? ival['ival'] : 0);
+  const fval = bodyOf(constant, 'fval');
+  if (fval !== null) return str(fval['fval']) ?? '0';
+  const boolval = bodyOf(constant, 'boolval');
+  if (boolval !== null) return boolval['boolval'] === true ? 'on' : 'off';
+  return null;
+}

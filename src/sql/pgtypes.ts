@@ -1,0 +1,295 @@
+// Postgres types that the SQL layer supports: their canonical names, OIDs, the type
+// name declared in the SQLite schema, and conversions of values in both directions.
+
+import { SqlError, type SqlValue } from './types.js';
+
+/** Canonical names of the supported Postgres types (the `typname` in pg_type). */
+export type PgType =
+  | 'bool' | 'int2' | 'int4' | 'int8' | 'float4' | 'float8' | 'numeric'
+  | 'text' | 'varchar' | 'bpchar' | 'bytea' | 'date' | 'timestamp' | 'timestamptz'
+  | 'uuid' | 'json' | 'jsonb';
+
+export const PG_TYPE_OIDS: Readonly<Record<PgType, number>> = {
+  bool: 16, int2: 21, int4: 23, int8: 20, float4: 700, float8: 701, numeric: 1700,
+  text: 25, varchar: 1043, bpchar: 1042, bytea: 17, date: 1082, timestamp: 1114,
+  timestamptz: 1184, uuid: 2950, json: 114, jsonb: 3802,
+};
+
+/** OID clients receive when a type cannot be determined: text, which every client can read. */
+export const UNKNOWN_TYPE_OID = PG_TYPE_OIDS.text;
+
+// Every spelling the Postgres grammar (after libpg-query normalisation) or a SQLite
+// declared type may use for a supported type.
+const TYPE_ALIASES: ReadonlyMap<string, PgType> = new Map<string, PgType>([
+  ['bool', 'bool'], ['boolean', 'bool'],
+  ['int2', 'int2'], ['smallint', 'int2'],
+  ['int4', 'int4'], ['int', 'int4'], ['integer', 'int4'],
+  ['int8', 'int8'], ['bigint', 'int8'],
+  ['float4', 'float4'], ['real', 'float4'],
+  ['float8', 'float8'], ['double precision', 'float8'], ['float', 'float8'],
+  ['numeric', 'numeric'], ['decimal', 'numeric'],
+  ['text', 'text'],
+  ['varchar', 'varchar'], ['character varying', 'varchar'],
+  ['bpchar', 'bpchar'], ['char', 'bpchar'], ['character', 'bpchar'],
+  ['bytea', 'bytea'],
+  ['date', 'date'],
+  ['timestamp', 'timestamp'], ['timestamp without time zone', 'timestamp'],
+  ['timestamptz', 'timestamptz'], ['timestamp with time zone', 'timestamptz'],
+  ['uuid', 'uuid'], ['json', 'json'], ['jsonb', 'jsonb'],
+]);
+
+/** Resolves a type name (any accepted spelling, modifiers stripped) or returns null. */
+export function lookupPgType(name: string): PgType | null {
+  const bare = name.toLowerCase().replace(/\(.*\)/, '').replace(/\s+/g, ' ').trim();
+  return TYPE_ALIASES.get(bare) ?? null;
+}
+
+/** The OID for a SQLite declared column type, or null when it is not a known Postgres type. */
+export function oidOfDeclaredType(declared: string | null | undefined): number | null {
+  if (declared === null || declared === undefined) return null;
+  const pgType = lookupPgType(declared);
+  return pgType === null ? null : PG_TYPE_OIDS[pgType];
+}
+
+/** The type name written into the SQLite schema; chosen so SQLite's affinity rules fit. */
+export function declaredTypeName(pgType: PgType, typmods: readonly number[]): string {
+  const mods = typmods.length > 0 ? `(${typmods.join(',')})` : '';
+  switch (pgType) {
+    case 'bool': return 'boolean';
+    case 'int2': return 'smallint';
+    // Not 'integer': SQLite would make an `integer PRIMARY KEY` an auto-assigned rowid alias.
+    case 'int4': return 'int';
+    case 'int8': return 'bigint';
+    case 'float4': return 'real';
+    case 'float8': return 'double precision';
+    case 'numeric': return `numeric${mods}`;
+    case 'varchar': return `varchar${mods}`;
+    case 'bpchar': return `char${mods.length > 0 ? mods : '(1)'}`;
+    default: return pgType;
+  }
+}
+
+/** The numeric scale declared as `numeric(p,s)`, or null. */
+export function numericScale(declared: string | null | undefined): number | null {
+  const match = declared === null || declared === undefined ? null : /numeric\s*\(\s*\d+\s*,\s*(\d+)\s*\)/i.exec(declared);
+  return match?.[1] === undefined ? null : Number(match[1]);
+}
+
+// ---------------------------------------------------------------------------
+// Input: text (or SQLite values) to the stored representation of a Postgres type.
+
+function invalidInput(typeLabel: string, value: unknown): SqlError {
+  return new SqlError('22P02', `invalid input syntax for type ${typeLabel}: "${String(value)}"`);
+}
+
+const INT_RANGES: Readonly<Record<'int2' | 'int4' | 'int8', readonly [bigint, bigint]>> = {
+  int2: [-32768n, 32767n],
+  int4: [-2147483648n, 2147483647n],
+  int8: [-9223372036854775808n, 9223372036854775807n],
+};
+const INT_LABELS = { int2: 'smallint', int4: 'integer', int8: 'bigint' } as const;
+
+function toInteger(value: unknown, pgType: 'int2' | 'int4' | 'int8'): bigint {
+  let result: bigint;
+  if (typeof value === 'bigint') result = value;
+  else if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new SqlError('22003', `${INT_LABELS[pgType]} out of range`);
+    result = BigInt(Math.round(value)); // Postgres rounds float→int to nearest (half away from zero)
+  } else if (typeof value === 'string') {
+    const trimmed = value.trim();
+    if (!/^[+-]?\d+$/.test(trimmed)) throw invalidInput(INT_LABELS[pgType], value);
+    result = BigInt(trimmed);
+  } else if (typeof value === 'boolean') result = value ? 1n : 0n;
+  else throw invalidInput(INT_LABELS[pgType], value);
+  const [min, max] = INT_RANGES[pgType];
+  if (result < min || result > max) throw new SqlError('22003', `${INT_LABELS[pgType]} out of range`);
+  return result;
+}
+
+function toFloat(value: unknown, label: string): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string') {
+    const trimmed = value.trim().toLowerCase();
+    if (trimmed === 'nan') return Number.NaN;
+    if (trimmed === 'infinity' || trimmed === '+infinity') return Number.POSITIVE_INFINITY;
+    if (trimmed === '-infinity') return Number.NEGATIVE_INFINITY;
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/.test(trimmed)) throw invalidInput(label, value);
+    return Number(trimmed);
+  }
+  throw invalidInput(label, value);
+}
+
+const TRUE_WORDS = new Set(['t', 'true', 'y', 'yes', 'on', '1']);
+const FALSE_WORDS = new Set(['f', 'false', 'n', 'no', 'off', '0']);
+
+function toBool(value: unknown): bigint {
+  if (typeof value === 'boolean') return value ? 1n : 0n;
+  if (typeof value === 'bigint') return value === 0n ? 0n : 1n;
+  if (typeof value === 'number') return value === 0 ? 0n : 1n;
+  if (typeof value === 'string') {
+    const word = value.trim().toLowerCase();
+    if (TRUE_WORDS.has(word)) return 1n;
+    if (FALSE_WORDS.has(word)) return 0n;
+  }
+  throw invalidInput('boolean', value);
+}
+
+const UUID_PATTERN = /^\{?([0-9a-f]{8})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{4})-?([0-9a-f]{12})\}?$/i;
+
+function toUuid(value: unknown): string {
+  const match = typeof value === 'string' ? UUID_PATTERN.exec(value.trim()) : null;
+  if (match === null) throw invalidInput('uuid', value);
+  return match.slice(1, 6).join('-').toLowerCase();
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, '0');
+}
+
+/** Postgres' text form of a timestamp (UTC), milliseconds with trailing zeros trimmed. */
+export function formatTimestamp(ms: number, withZone: boolean): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) throw new SqlError('22008', 'timestamp out of range');
+  const base = `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)} ` +
+    `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}`;
+  const millis = date.getUTCMilliseconds();
+  const fraction = millis === 0 ? '' : `.${pad(millis, 3).replace(/0+$/, '')}`;
+  return `${base}${fraction}${withZone ? '+00' : ''}`;
+}
+
+export function formatDate(ms: number): string {
+  return formatTimestamp(ms, false).slice(0, 10);
+}
+
+const TIMESTAMP_PATTERN =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/** Parses ISO-like timestamp text (the forms Postgres prints and ISO 8601) to ms since epoch, UTC. */
+export function parseTimestamp(text: string, label: string): number {
+  const trimmed = text.trim();
+  const lower = trimmed.toLowerCase();
+  if (lower === 'epoch') return 0;
+  const match = TIMESTAMP_PATTERN.exec(trimmed);
+  if (match === null) throw invalidInput(label, text);
+  const [, y, mo, d, h, mi, s, frac, zone] = match;
+  const millis = frac === undefined ? 0 : Math.round(Number(`0.${frac}`) * 1000);
+  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), millis);
+  const check = new Date(ms);
+  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) {
+    throw new SqlError('22008', `date/time field value out of range: "${text}"`);
+  }
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const sign = zone.startsWith('-') ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
+    ms -= sign * offsetMinutes * 60_000;
+  }
+  return ms;
+}
+
+function toBytea(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') {
+    if (/^\\x([0-9a-f]{2})*$/i.test(value)) return Buffer.from(value.slice(2), 'hex');
+    return Buffer.from(value, 'utf8');
+  }
+  throw invalidInput('bytea', value);
+}
+
+function toJsonText(value: unknown, label: string): string {
+  const text = typeof value === 'string' ? value : String(value);
+  try {
+    JSON.parse(text);
+  } catch {
+    throw invalidInput(label, value);
+  }
+  return label === 'jsonb' ? JSON.stringify(JSON.parse(text)) : text;
+}
+
+/** A value SQLite can store or a user function can return. */
+export type StoredValue = null | bigint | number | string | Uint8Array;
+
+/**
+ * Converts a value to the stored representation of `pgType`, with Postgres' input rules
+ * (so `'abc'::int` fails with 22P02 as it does in Postgres). Used by casts and by the
+ * coercion of INSERT/UPDATE values into typed columns.
+ */
+export function coerceToPgType(value: unknown, pgType: PgType, typmods: readonly number[] = []): StoredValue {
+  if (value === null || value === undefined) return null;
+  switch (pgType) {
+    case 'bool': return toBool(value);
+    case 'int2': case 'int4': case 'int8': return toInteger(value, pgType);
+    case 'float4': case 'float8': return toFloat(value, pgType === 'float4' ? 'real' : 'double precision');
+    case 'numeric': {
+      const n = toFloat(value, 'numeric');
+      const scale = typmods[1];
+      return scale === undefined ? n : Number(n.toFixed(scale));
+    }
+    case 'text': return textOf(value);
+    case 'varchar': case 'bpchar': {
+      const text = textOf(value);
+      const limit = typmods[0] ?? (pgType === 'bpchar' ? 1 : undefined);
+      if (limit !== undefined && [...text].length > limit) {
+        const label = pgType === 'varchar' ? 'character varying' : 'character';
+        throw new SqlError('22001', `value too long for type ${label}(${limit})`);
+      }
+      return text;
+    }
+    case 'bytea': return toBytea(value);
+    case 'date': return formatDate(typeof value === 'string' ? parseTimestamp(value, 'date') : Number(value));
+    case 'timestamp': case 'timestamptz': {
+      const label = pgType === 'timestamp' ? 'timestamp' : 'timestamp with time zone';
+      const ms = typeof value === 'string' ? parseTimestamp(value, label) : Number(value);
+      return formatTimestamp(ms, pgType === 'timestamptz');
+    }
+    case 'uuid': return toUuid(value);
+    case 'json': case 'jsonb': return toJsonText(value, pgType);
+  }
+}
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return `\\x${Buffer.from(value).toString('hex')}`;
+  return String(value);
+}
+
+// ---------------------------------------------------------------------------
+// Output: SQLite values (read with safeIntegers) to what the wire layer sends.
+
+/** Converts a stored SQLite value of a column of type `oid` to its Postgres meaning. */
+export function toPgValue(value: unknown, oid: number, scale: number | null): SqlValue {
+  if (value === null || value === undefined) return null;
+  switch (oid) {
+    case PG_TYPE_OIDS.bool:
+      if (typeof value === 'string') return TRUE_WORDS.has(value.toLowerCase());
+      return Number(value) !== 0;
+    case PG_TYPE_OIDS.int2: case PG_TYPE_OIDS.int4:
+      return typeof value === 'string' ? value : Number(value);
+    case PG_TYPE_OIDS.int8:
+      if (typeof value === 'bigint') return value;
+      if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+      return typeof value === 'string' ? value : Number(value);
+    case PG_TYPE_OIDS.float4: case PG_TYPE_OIDS.float8:
+      return typeof value === 'string' ? value : Number(value);
+    case PG_TYPE_OIDS.numeric:
+      if (typeof value === 'string') return value;
+      if (typeof value === 'bigint') return scale !== null && scale > 0 ? `${value}.${'0'.repeat(scale)}` : value.toString();
+      if (typeof value === 'number') return scale !== null ? value.toFixed(scale) : String(value);
+      return textOf(value);
+    case PG_TYPE_OIDS.bytea:
+      return value instanceof Uint8Array ? new Uint8Array(value) : new Uint8Array(Buffer.from(textOf(value), 'utf8'));
+    case PG_TYPE_OIDS.timestamptz:
+      return typeof value === 'string' ? value.replace(/\+00:00$/, '+00') : textOf(value);
+    default:
+      return value instanceof Uint8Array ? new Uint8Array(value) : textOf(value);
+  }
+}
+
+/** The OID that describes a runtime value whose column type is otherwise unknown. */
+export function oidOfRuntimeValue(value: unknown): number {
+  if (typeof value === 'bigint') return PG_TYPE_OIDS.int8;
+  if (typeof value === 'number') return PG_TYPE_OIDS.float8;
+  if (value instanceof Uint8Array) return PG_TYPE_OIDS.bytea;
+  return PG_TYPE_OIDS.text;
+}

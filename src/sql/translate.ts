@@ -1,0 +1,810 @@
+// Translation of one parsed Postgres statement into SQLite statements with the same
+// meaning. The AST is rewritten (casts, operators, functions, determinism) and then
+// deparsed; DDL is emitted directly because SQLite's CREATE TABLE grammar differs too much.
+// Anything without a faithful SQLite equivalent is refused with SQLSTATE 0A000.
+
+import {
+  asArray, bodyOf, constStringValue, deparseNode, isObject, makeColumnRef, makeFuncCall, makeIntConst, makeNot,
+  makeString, makeStringConst, nameList, nodeTypeOf, str, stringNodeValue, unsupported, type JsonObject,
+} from './ast.js';
+import { emitDdl } from './ddl.js';
+import { columnNameOf, inferType, typeNameType, type TypeScope } from './infer.js';
+import type { ParsedStatement, SessionCommand, StatementKind, TransactionCommand } from './parse.js';
+import { lookupPgType, type PgType } from './pgtypes.js';
+import { SqlError } from './types.js';
+
+export interface ColumnInfo {
+  readonly name: string;
+  readonly pgType: PgType | null;
+  readonly typmods: readonly number[];
+  /** The declared type text in the SQLite schema. */
+  readonly declared: string;
+}
+
+/** What the translator may know about the current schema (for typed INSERT/UPDATE values). */
+export interface SchemaLookup {
+  columnsOf(table: string): readonly ColumnInfo[] | null;
+}
+
+export interface TranslatedStep {
+  readonly sql: string;
+  /** Skip the step when this table does not exist (e.g. sqlite_sequence). */
+  readonly onlyIfTableExists?: string;
+}
+
+export type CommandTagSpec =
+  | { readonly type: 'rows'; readonly verb: 'SELECT' | 'INSERT' | 'UPDATE' | 'DELETE' }
+  | { readonly type: 'fixed'; readonly tag: string };
+
+export interface ResultColumnHint {
+  readonly name: string;
+  readonly pgType: PgType | null;
+}
+
+/** A statement ready for SQLite; plain data, so it can be cached or sent to another thread. */
+export interface TranslatedStatement {
+  readonly source: string;
+  readonly kind: StatementKind;
+  readonly steps: readonly TranslatedStep[];
+  readonly tag: CommandTagSpec;
+  /** The last step returns rows (SELECT, VALUES, or RETURNING). */
+  readonly returnsRows: boolean;
+  readonly paramCount: number;
+  /** Inferred parameter types, index n-1 for `$n`; null when unknown. */
+  readonly paramTypes: readonly (PgType | null)[];
+  /** Result column names and statically known types; null when a `*` leaves the shape to SQLite. */
+  readonly resultColumns: readonly ResultColumnHint[] | null;
+  readonly transaction?: TransactionCommand;
+  readonly session?: SessionCommand;
+}
+
+/** Functions whose results differ between replicas: refused before execution. */
+const NONDETERMINISTIC_FUNCTIONS = new Set([
+  'clock_timestamp', 'timeofday', 'pg_sleep', 'pg_sleep_for', 'pg_sleep_until', 'txid_current',
+  'txid_current_if_assigned', 'txid_current_snapshot', 'pg_current_xact_id', 'pg_current_xact_id_if_assigned',
+  'setseed', 'pg_postmaster_start_time', 'pg_conf_load_time', 'inet_client_addr', 'inet_client_port',
+  'inet_server_addr', 'inet_server_port', 'pg_notify',
+]);
+
+/** Postgres functions SQLite cannot run with the same meaning. */
+const UNSUPPORTED_FUNCTIONS = new Set([
+  'nextval', 'currval', 'setval', 'lastval', 'array_agg', 'unnest', 'array_length', 'string_to_array',
+  'array_to_string', 'array_position', 'cardinality', 'to_char', 'to_date', 'to_number', 'age', 'make_interval',
+  'justify_days', 'justify_hours', 'justify_interval', 'generate_subscripts', 'set_config',
+  'pg_advisory_lock', 'pg_advisory_unlock', 'pg_try_advisory_lock', 'pg_advisory_xact_lock', 'regexp_matches',
+  'regexp_split_to_table', 'regexp_split_to_array', 'overlay', 'row_to_json', 'to_json', 'to_jsonb',
+  'jsonb_set', 'jsonb_insert', 'json_populate_record', 'format', 'quote_ident', 'quote_literal', 'similar_to_escape',
+]);
+
+/** Postgres function → SQLite (or registered) function with the same meaning. */
+const FUNCTION_RENAMES: Readonly<Record<string, string>> = {
+  now: 'pg_now', transaction_timestamp: 'pg_now', statement_timestamp: 'pg_now',
+  random: 'pg_random', randomblob: 'pg_randomblob',
+  gen_random_uuid: 'pg_gen_random_uuid', uuid_generate_v4: 'pg_gen_random_uuid',
+  btrim: 'trim', strpos: 'instr', position: 'instr', char_length: 'length', character_length: 'length',
+  substring: 'pg_substring', substr: 'pg_substring', extract: 'pg_date_part', date_part: 'pg_date_part',
+  json_build_object: 'json_object', jsonb_build_object: 'json_object', json_build_array: 'json_array',
+  jsonb_build_array: 'json_array', json_agg: 'json_group_array', jsonb_agg: 'json_group_array',
+  json_object_agg: 'json_group_object', jsonb_object_agg: 'json_group_object',
+  bool_and: 'min', every: 'min', bool_or: 'max', chr: 'char', ascii: 'unicode', mod: 'pg_mod',
+  trunc: 'pg_trunc', pow: 'power', ceiling: 'ceil', div: 'pg_div_int',
+};
+
+/** SQLite's own date functions accept 'now', which reads the wall clock: route it to the entry's time. */
+const SQLITE_DATE_FUNCTIONS = new Set(['date', 'time', 'datetime', 'julianday', 'unixepoch', 'strftime', 'timediff']);
+
+const PASSTHROUGH_OPERATORS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=', '+', '-', '*', '||', '->', '->>', '&', '|', '<<', '>>']);
+
+const SQL_VALUE_FUNCTIONS: Readonly<Record<string, string>> = {
+  SVFOP_CURRENT_DATE: 'pg_current_date',
+  SVFOP_CURRENT_TIMESTAMP: 'pg_now', SVFOP_CURRENT_TIMESTAMP_N: 'pg_now',
+  SVFOP_LOCALTIMESTAMP: 'pg_localtimestamp', SVFOP_LOCALTIMESTAMP_N: 'pg_localtimestamp',
+  SVFOP_CURRENT_ROLE: 'pg_current_user', SVFOP_CURRENT_USER: 'pg_current_user', SVFOP_USER: 'pg_current_user',
+  SVFOP_SESSION_USER: 'pg_current_user', SVFOP_CURRENT_CATALOG: 'current_database',
+  SVFOP_CURRENT_SCHEMA: 'current_schema',
+};
+
+/** Node types that pass through after their children are rewritten. */
+const STRUCTURAL_NODES = new Set([
+  'BoolExpr', 'NullTest', 'BooleanTest', 'CaseExpr', 'CaseWhen', 'CoalesceExpr', 'ResTarget', 'List',
+  'JoinExpr', 'Alias', 'WithClause', 'CommonTableExpr', 'WindowDef', 'IndexElem',
+]);
+const LEAF_NODES = new Set(['A_Const', 'String', 'Integer', 'Float', 'Boolean', 'A_Star']);
+
+const FRIENDLY_NODE_NAMES: Readonly<Record<string, string>> = {
+  A_ArrayExpr: 'ARRAY constructors', A_Indirection: 'array subscripts and field selection',
+  GroupingSet: 'GROUPING SETS, ROLLUP and CUBE', CollateClause: 'COLLATE', RowExpr: 'row constructors',
+  MultiAssignRef: 'multiple-column assignment in UPDATE', CurrentOfExpr: 'WHERE CURRENT OF',
+  RangeTableSample: 'TABLESAMPLE', XmlExpr: 'XML functions', SetToDefault: 'DEFAULT in this position',
+  InsertStmt: 'INSERT inside WITH', UpdateStmt: 'UPDATE inside WITH', DeleteStmt: 'DELETE inside WITH',
+};
+
+const SETOP_KEYWORDS: Readonly<Record<string, string>> = {
+  SETOP_UNION: 'UNION', SETOP_INTERSECT: 'INTERSECT', SETOP_EXCEPT: 'EXCEPT',
+};
+
+const EMPTY_SCHEMA: SchemaLookup = { columnsOf: () => null };
+
+/** Translates one parsed statement. Throws SqlError (0A000, 42601, …) for what cannot be translated. */
+export function translateStatement(parsed: ParsedStatement, schema: SchemaLookup = EMPTY_SCHEMA): TranslatedStatement {
+  return new StatementTranslator(parsed, schema).translate();
+}
+
+let placeholderCounter = 0;
+
+/** Rewrites one statement. Holds per-statement state: parameter types and referenced tables. */
+export class StatementTranslator implements TypeScope {
+  private readonly paramTypesByNumber = new Map<number, PgType>();
+  private readonly tablesInScope: string[] = [];
+
+  constructor(private readonly parsed: ParsedStatement, readonly schema: SchemaLookup) {}
+
+  translate(): TranslatedStatement {
+    const { parsed } = this;
+    const ast = structuredClone(parsed.ast);
+    const type = parsed.nodeType;
+    const body = bodyOf(ast, type) ?? {};
+    collectTables(ast, this.tablesInScope);
+    switch (type) {
+      case 'SelectStmt': return this.translateSelect(ast, body);
+      case 'InsertStmt': return this.translateInsert(body);
+      case 'UpdateStmt': return this.translateUpdate(body);
+      case 'DeleteStmt': return this.translateDelete(body);
+      case 'TransactionStmt': return this.translateTransaction();
+      case 'VariableSetStmt': case 'VariableShowStmt': return this.translateSession();
+      default: {
+        const ddl = emitDdl(type, body, this);
+        if (ddl === null) throw unsupported(`statement ${type.replace(/Stmt$/, '').toUpperCase()}`);
+        return this.result({ steps: ddl.steps, tag: { type: 'fixed', tag: ddl.tag }, returnsRows: false, resultColumns: null });
+      }
+    }
+  }
+
+  private result(parts: Pick<TranslatedStatement, 'steps' | 'tag' | 'returnsRows' | 'resultColumns'>): TranslatedStatement {
+    const paramTypes: (PgType | null)[] = [];
+    for (let n = 1; n <= this.parsed.paramCount; n++) paramTypes.push(this.paramTypesByNumber.get(n) ?? null);
+    return {
+      source: this.parsed.text,
+      kind: this.parsed.kind,
+      paramCount: this.parsed.paramCount,
+      paramTypes,
+      ...parts,
+      ...(this.parsed.transaction !== undefined ? { transaction: this.parsed.transaction } : {}),
+      ...(this.parsed.session !== undefined ? { session: this.parsed.session } : {}),
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // TypeScope: what inference may know about columns and parameters.
+
+  columnType(fields: readonly string[]): PgType | null {
+    return this.findColumn(fields)?.pgType ?? null;
+  }
+
+  paramType(n: number): PgType | null {
+    return this.paramTypesByNumber.get(n) ?? null;
+  }
+
+  private findColumn(fields: readonly string[]): ColumnInfo | null {
+    const column = fields[fields.length - 1];
+    if (column === undefined || column === '*') return null;
+    const qualifier = fields.length >= 2 ? fields[fields.length - 2] : undefined;
+    const tables = qualifier !== undefined && this.tablesInScope.includes(qualifier) ? [qualifier] : this.tablesInScope;
+    for (const table of tables) {
+      const found = this.schema.columnsOf(table)?.find((c) => c.name === column);
+      if (found !== undefined) return found;
+    }
+    return null;
+  }
+
+  private noteParamType(node: unknown, pgType: PgType | null): void {
+    const param = bodyOf(node, 'ParamRef');
+    if (param === null || pgType === null || typeof param['number'] !== 'number') return;
+    if (!this.paramTypesByNumber.has(param['number'])) this.paramTypesByNumber.set(param['number'], pgType);
+  }
+
+  // -------------------------------------------------------------------------
+  // Statements.
+
+  private translateSelect(ast: JsonObject, body: JsonObject): TranslatedStatement {
+    const resultColumns = this.resultColumnsOfSelect(body);
+    const rewritten = this.rewrite(ast);
+    if (resultColumns !== null) this.nameTargets(rewritten, resultColumns);
+    return this.result({ steps: [{ sql: this.emit(rewritten) }], tag: { type: 'rows', verb: 'SELECT' }, returnsRows: true, resultColumns });
+  }
+
+  /** Column names and types of a SELECT, from its leftmost simple branch. */
+  private resultColumnsOfSelect(body: JsonObject): ResultColumnHint[] | null {
+    let branch = body;
+    while (isSetOperation(branch)) branch = selectBody(branch['larg']) ?? {};
+    const values = asArray(branch['valuesLists']);
+    if (values.length > 0) {
+      const firstRow = asArray(bodyOf(values[0], 'List')?.['items']);
+      return firstRow.map((item, i) => ({ name: `column${i + 1}`, pgType: inferType(item, this) }));
+    }
+    return this.hintsOfTargets(asArray(branch['targetList']));
+  }
+
+  private hintsOfTargets(targets: readonly unknown[]): ResultColumnHint[] | null {
+    if (targets.some(isStarTarget)) return null;
+    return targets.map((target) => ({ name: columnNameOf(target), pgType: inferType(target, this) }));
+  }
+
+  /** Gives every top-level target an explicit alias so SQLite names columns as Postgres does. */
+  private nameTargets(ast: unknown, columns: readonly ResultColumnHint[]): void {
+    let branch = bodyOf(ast, 'SelectStmt');
+    while (branch !== null && isSetOperation(branch)) branch = selectBody(branch['larg']);
+    asArray(branch?.['targetList']).forEach((target, i) => {
+      const res = bodyOf(target, 'ResTarget');
+      const column = columns[i];
+      if (res !== null && column !== undefined) res['name'] = column.name;
+    });
+  }
+
+  private translateInsert(body: JsonObject): TranslatedStatement {
+    const table = this.relationName(body['relation']);
+    if (str(body['override']) !== undefined && body['override'] !== 'OVERRIDING_NOT_SET') throw unsupported('OVERRIDING');
+    if (body['withClause'] !== undefined) body['withClause'] = this.rewriteChildren(body['withClause']);
+    const tableColumns = this.schema.columnsOf(table);
+    let targetNames = asArray(body['cols']).map((col) => {
+      const res = bodyOf(col, 'ResTarget');
+      if (res?.['indirection'] !== undefined) throw unsupported('INSERT into array elements or fields');
+      return str(res?.['name']) ?? '';
+    });
+    const select = bodyOf(body['selectStmt'], 'SelectStmt');
+    const rows = asArray(select?.['valuesLists']).map((list) => asArray(bodyOf(list, 'List')?.['items']));
+    const isPlainValues = select !== null && rows.length > 0 && (select['op'] === undefined || select['op'] === 'SETOP_NONE');
+    if (isPlainValues) {
+      const width = rows[0]?.length ?? 0;
+      if (targetNames.length === 0 && tableColumns !== null) targetNames = tableColumns.slice(0, width).map((c) => c.name);
+      const kept = this.dropDefaultColumns(rows, targetNames);
+      targetNames = kept.names;
+      if (targetNames.length === 0) {
+        delete body['selectStmt'];
+      } else {
+        const typed = kept.rows.map((row) => row.map((value, i) => this.coerceToColumn(this.rewrite(value), this.columnInfo(tableColumns, targetNames[i]))));
+        select['valuesLists'] = typed.map((items) => ({ List: { items } }));
+      }
+      if (targetNames.length > 0 || asArray(body['cols']).length > 0) body['cols'] = targetNames.map((name) => ({ ResTarget: { name } }));
+      if (targetNames.length === 0) delete body['cols'];
+    } else if (body['selectStmt'] !== undefined) {
+      body['selectStmt'] = this.rewrite(body['selectStmt']);
+    }
+    this.rewriteOnConflict(body, tableColumns);
+    const resultColumns = this.rewriteReturning(body, tableColumns);
+    return this.result({
+      steps: [{ sql: this.emit({ InsertStmt: body }) }],
+      tag: { type: 'rows', verb: 'INSERT' },
+      returnsRows: resultColumns !== null,
+      resultColumns,
+    });
+  }
+
+  /** SQLite has no DEFAULT inside VALUES: a column that is DEFAULT in every row is left out instead. */
+  private dropDefaultColumns(rows: unknown[][], names: string[]): { rows: unknown[][]; names: string[] } {
+    const width = rows[0]?.length ?? 0;
+    if (rows.some((row) => row.length !== width)) throw new SqlError('42601', 'VALUES lists must all be the same length');
+    const keep: number[] = [];
+    for (let i = 0; i < width; i++) {
+      const defaults = rows.filter((row) => nodeTypeOf(row[i]) === 'SetToDefault').length;
+      if (defaults === 0) keep.push(i);
+      else if (defaults !== rows.length) throw unsupported('DEFAULT mixed with values in the same column of a multi-row VALUES');
+    }
+    return {
+      rows: rows.map((row) => keep.map((i) => row[i])),
+      names: names.length === 0 ? [] : keep.map((i) => names[i] ?? ''),
+    };
+  }
+
+  private columnInfo(columns: readonly ColumnInfo[] | null, name: string | undefined): ColumnInfo | null {
+    return columns?.find((c) => c.name === name) ?? null;
+  }
+
+  private rewriteOnConflict(body: JsonObject, tableColumns: readonly ColumnInfo[] | null): void {
+    const conflict = body['onConflictClause'];
+    if (!isObject(conflict)) return;
+    const infer = conflict['infer'];
+    if (isObject(infer) && infer['conname'] !== undefined) throw unsupported('ON CONFLICT ON CONSTRAINT');
+    if (isObject(infer)) conflict['infer'] = this.rewriteChildren(infer);
+    conflict['targetList'] = this.rewriteAssignments(asArray(conflict['targetList']), tableColumns);
+    if (conflict['whereClause'] !== undefined) conflict['whereClause'] = this.rewrite(conflict['whereClause']);
+  }
+
+  private rewriteAssignments(targets: unknown[], tableColumns: readonly ColumnInfo[] | null): unknown[] {
+    return targets.map((target) => {
+      const res = bodyOf(target, 'ResTarget');
+      if (res === null) return this.rewrite(target); // MultiAssignRef etc. are refused here
+      if (res['indirection'] !== undefined) throw unsupported('assignment to array elements or fields');
+      const column = this.columnInfo(tableColumns, str(res['name']));
+      return { ResTarget: { ...res, val: this.coerceToColumn(this.rewrite(res['val']), column, res['val']) } };
+    });
+  }
+
+  /** Rewrites RETURNING; `*` is expanded so each column keeps its declared type. */
+  private rewriteReturning(body: JsonObject, tableColumns: readonly ColumnInfo[] | null): ResultColumnHint[] | null {
+    const list = asArray(body['returningList']);
+    if (list.length === 0) return null;
+    const expanded = tableColumns === null ? list : list.flatMap((target) =>
+      isStarTarget(target) ? tableColumns.map((c) => ({ ResTarget: { val: makeColumnRef(c.name) } })) : [target]);
+    const hints = this.hintsOfTargets(expanded);
+    const rewritten = expanded.map((target) => this.rewrite(target));
+    if (hints !== null) {
+      rewritten.forEach((target, i) => {
+        const res = bodyOf(target, 'ResTarget');
+        const hint = hints[i];
+        if (res !== null && hint !== undefined) res['name'] = hint.name;
+      });
+    }
+    body['returningList'] = rewritten;
+    return hints ?? [];
+  }
+
+  private translateUpdate(body: JsonObject): TranslatedStatement {
+    const table = this.relationName(body['relation']);
+    const tableColumns = this.schema.columnsOf(table);
+    if (body['withClause'] !== undefined) body['withClause'] = this.rewriteChildren(body['withClause']);
+    body['targetList'] = this.rewriteAssignments(asArray(body['targetList']), tableColumns);
+    for (const key of ['whereClause', 'fromClause'] as const) {
+      if (body[key] !== undefined) body[key] = this.rewrite(body[key]);
+    }
+    const resultColumns = this.rewriteReturning(body, tableColumns);
+    return this.result({
+      steps: [{ sql: this.emit({ UpdateStmt: body }) }],
+      tag: { type: 'rows', verb: 'UPDATE' },
+      returnsRows: resultColumns !== null,
+      resultColumns,
+    });
+  }
+
+  private translateDelete(body: JsonObject): TranslatedStatement {
+    const table = this.relationName(body['relation']);
+    if (asArray(body['usingClause']).length > 0) throw unsupported('DELETE ... USING');
+    if (body['withClause'] !== undefined) body['withClause'] = this.rewriteChildren(body['withClause']);
+    if (body['whereClause'] !== undefined) body['whereClause'] = this.rewrite(body['whereClause']);
+    const resultColumns = this.rewriteReturning(body, this.schema.columnsOf(table));
+    return this.result({
+      steps: [{ sql: this.emit({ DeleteStmt: body }) }],
+      tag: { type: 'rows', verb: 'DELETE' },
+      returnsRows: resultColumns !== null,
+      resultColumns,
+    });
+  }
+
+  private translateTransaction(): TranslatedStatement {
+    const command = this.parsed.transaction;
+    if (command === undefined) throw unsupported('this transaction command');
+    const savepoint = command.savepoint === undefined ? '' : ` "${command.savepoint.replace(/"/g, '""')}"`;
+    const isStart = (bodyOf(this.parsed.ast, 'TransactionStmt')?.['kind']) === 'TRANS_STMT_START';
+    const forms: Record<TransactionCommand['action'], { sql: string; tag: string }> = {
+      begin: { sql: 'BEGIN', tag: isStart ? 'START TRANSACTION' : 'BEGIN' },
+      commit: { sql: 'COMMIT', tag: 'COMMIT' },
+      rollback: { sql: 'ROLLBACK', tag: 'ROLLBACK' },
+      savepoint: { sql: `SAVEPOINT${savepoint}`, tag: 'SAVEPOINT' },
+      release: { sql: `RELEASE${savepoint}`, tag: 'RELEASE' },
+      rollback_to: { sql: `ROLLBACK TO${savepoint}`, tag: 'ROLLBACK' },
+    };
+    const form = forms[command.action];
+    return this.result({ steps: [{ sql: form.sql }], tag: { type: 'fixed', tag: form.tag }, returnsRows: false, resultColumns: null });
+  }
+
+  private translateSession(): TranslatedStatement {
+    const command = this.parsed.session;
+    if (command === undefined) throw unsupported('this SET form');
+    const tag = command.action.toUpperCase();
+    const resultColumns = command.action === 'show' ? [{ name: command.name, pgType: 'text' as const }] : null;
+    return this.result({ steps: [], tag: { type: 'fixed', tag }, returnsRows: command.action === 'show', resultColumns });
+  }
+
+  // -------------------------------------------------------------------------
+  // Relations.
+
+  /** The SQLite table name of a RangeVar body; only the `public` schema exists. */
+  relationName(relation: unknown): string {
+    if (!isObject(relation)) throw new SqlError('42601', 'missing relation');
+    const schemaName = str(relation['schemaname']);
+    if (relation['catalogname'] !== undefined) throw unsupported('cross-database references');
+    if (schemaName !== undefined && schemaName !== 'public') {
+      throw new SqlError('3F000', `schema "${schemaName}" does not exist`);
+    }
+    delete relation['schemaname'];
+    if (relation['relpersistence'] === 't') throw unsupported('temporary tables');
+    return str(relation['relname']) ?? '';
+  }
+
+  // -------------------------------------------------------------------------
+  // Expressions and query bodies.
+
+  /** Rewrites any node (or list or plain struct) recursively. */
+  rewrite(node: unknown): unknown {
+    if (Array.isArray(node)) return node.map((item) => this.rewrite(item));
+    if (!isObject(node)) return node;
+    const type = nodeTypeOf(node);
+    if (type === null || !/^[A-Z]/.test(type)) return this.rewriteChildren(node);
+    const body = bodyOf(node, type);
+    if (body === null) return node;
+    if (LEAF_NODES.has(type)) return node;
+    if (STRUCTURAL_NODES.has(type)) return { [type]: this.rewriteChildren(body) };
+    switch (type) {
+      case 'ParamRef': return node;
+      case 'ColumnRef': return this.rewriteColumnRef(body);
+      case 'SelectStmt': return { SelectStmt: this.rewriteSelectBody(body) };
+      case 'TypeCast': return this.rewriteCast(body);
+      case 'A_Expr': return this.rewriteExpr(body);
+      case 'FuncCall': return this.rewriteFunction(body);
+      case 'SQLValueFunction': return this.rewriteSqlValueFunction(body);
+      case 'MinMaxExpr': return makeFuncCall(body['op'] === 'IS_LEAST' ? 'pg_least' : 'pg_greatest', asArray(this.rewrite(body['args'])));
+      case 'SubLink': return this.rewriteSubLink(body);
+      case 'RangeSubselect':
+        if (body['lateral'] === true) throw unsupported('LATERAL');
+        return { RangeSubselect: this.rewriteChildren(body) };
+      case 'SortBy': return this.rewriteSortBy(body);
+      case 'RangeVar': this.relationName(body); return node;
+      case 'RangeFunction': return this.rewriteRangeFunction(body);
+      default: throw unsupported(FRIENDLY_NODE_NAMES[type] ?? type);
+    }
+  }
+
+  rewriteChildren(body: unknown): JsonObject {
+    if (!isObject(body)) return {};
+    const out: JsonObject = {};
+    for (const [key, value] of Object.entries(body)) out[key] = this.rewrite(value);
+    return out;
+  }
+
+  private rewriteColumnRef(body: JsonObject): JsonObject {
+    const fields = asArray(body['fields']);
+    // public.t.c → t.c: SQLite would read `public` as a database name.
+    if (fields.length === 3 && stringNodeValue(fields[0]) === 'public') return { ColumnRef: { ...body, fields: fields.slice(1) } };
+    if (fields.length > 3 || (fields.length === 3 && nodeTypeOf(fields[2]) !== 'A_Star')) throw unsupported('column references with schema and database');
+    return { ColumnRef: body };
+  }
+
+  private rewriteSelectBody(body: JsonObject): JsonObject {
+    if (body['intoClause'] !== undefined) throw unsupported('SELECT INTO');
+    const distinct = asArray(body['distinctClause']);
+    if (distinct.length > 0 && !(distinct.length === 1 && isObject(distinct[0]) && Object.keys(distinct[0]).length === 0)) {
+      throw unsupported('DISTINCT ON');
+    }
+    if (body['limitOption'] === 'LIMIT_OPTION_WITH_TIES') throw unsupported('FETCH ... WITH TIES');
+    // Row locks (FOR UPDATE/SHARE) are implied: all writes are serialized through the log.
+    delete body['lockingClause'];
+    const limit = bodyOf(body['limitCount'], 'A_Const');
+    if (limit !== null && limit['isnull'] === true) delete body['limitCount']; // LIMIT ALL
+    // SQLite only accepts OFFSET after a LIMIT; -1 means no limit.
+    if (body['limitOffset'] !== undefined && body['limitCount'] === undefined) body['limitCount'] = makeIntConst(-1);
+    for (const param of [body['limitCount'], body['limitOffset']]) this.noteParamType(param, 'int8');
+    const out = this.rewriteChildren({ ...body, larg: undefined, rarg: undefined });
+    for (const side of ['larg', 'rarg'] as const) {
+      const branch = selectBody(body[side]);
+      if (branch !== null) out[side] = this.rewriteSelectBody(branch);
+      else delete out[side];
+    }
+    return out;
+  }
+
+  private rewriteSortBy(body: JsonObject): JsonObject {
+    if (body['sortby_dir'] === 'SORTBY_USING') throw unsupported('ORDER BY ... USING');
+    // Postgres sorts NULLs as larger than every value; SQLite as smaller. Make it explicit.
+    if (body['sortby_nulls'] === undefined || body['sortby_nulls'] === 'SORTBY_NULLS_DEFAULT') {
+      body['sortby_nulls'] = body['sortby_dir'] === 'SORTBY_DESC' ? 'SORTBY_NULLS_FIRST' : 'SORTBY_NULLS_LAST';
+    }
+    return { SortBy: this.rewriteChildren(body) };
+  }
+
+  private rewriteCast(body: JsonObject): JsonObject {
+    const typeName = body['typeName'];
+    const pgType = typeNameType(typeName);
+    if (pgType === null) throw unsupported(`type ${describeTypeName(typeName)}`);
+    this.noteParamType(body['arg'], pgType);
+    const typmods = typeModifiers(typeName);
+    return makeFuncCall('pg_cast', [this.rewrite(body['arg']), makeStringConst(pgType), ...typmods.map(makeIntConst)]);
+  }
+
+  /** Wraps a value stored into a typed column so it gets Postgres' input conversion. */
+  coerceToColumn(value: unknown, column: ColumnInfo | null, original: unknown = value): unknown {
+    if (column === null || column.pgType === null) return value;
+    this.noteParamType(original, column.pgType);
+    this.noteParamType(value, column.pgType);
+    if (isAlreadyOfType(value, column)) return value;
+    return makeFuncCall('pg_cast', [value, makeStringConst(column.pgType), ...column.typmods.map(makeIntConst)]);
+  }
+
+  private rewriteExpr(body: JsonObject): unknown {
+    const kind = str(body['kind']) ?? '';
+    const names = nameList(body['name']);
+    const op = names[names.length - 1] ?? '';
+    this.inferComparedParams(body);
+    switch (kind) {
+      case 'AEXPR_OP': return this.rewriteOperator(op, body);
+      case 'AEXPR_LIKE': case 'AEXPR_ILIKE': return this.rewriteLike(body, kind === 'AEXPR_ILIKE', op.startsWith('!'));
+      case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': case 'AEXPR_NULLIF': case 'AEXPR_IN':
+      case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN':
+        return { A_Expr: this.rewriteChildren(body) };
+      case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL': throw unsupported(`${op} ${kind === 'AEXPR_OP_ANY' ? 'ANY' : 'ALL'} (array)`);
+      case 'AEXPR_SIMILAR': throw unsupported('SIMILAR TO');
+      default: throw unsupported(`operator form ${kind}`);
+    }
+  }
+
+  /** `col = $1` tells the parameter's type: the column's. */
+  private inferComparedParams(body: JsonObject): void {
+    const sides = [body['lexpr'], body['rexpr']];
+    const items = asArray(bodyOf(body['rexpr'], 'List')?.['items']);
+    for (const [param, other] of [[sides[0], sides[1]], [sides[1], sides[0]], ...items.map((item) => [item, sides[0]])]) {
+      if (bodyOf(param, 'ParamRef') !== null) this.noteParamType(param, inferType(other, this));
+    }
+  }
+
+  private rewriteOperator(op: string, body: JsonObject): unknown {
+    const left = body['lexpr'] === undefined ? undefined : this.rewrite(body['lexpr']);
+    const right = this.rewrite(body['rexpr']);
+    if (PASSTHROUGH_OPERATORS.has(op)) return { A_Expr: { ...body, lexpr: left, rexpr: right } };
+    if (left === undefined) throw unsupported(`prefix operator ${op}`);
+    switch (op) {
+      // SQLite yields NULL for division by zero; Postgres raises 22012.
+      case '/': return makeFuncCall('pg_div', [left, right]);
+      case '%': return makeFuncCall('pg_mod', [left, right]);
+      case '^': return makeFuncCall('power', [left, right]);
+      case '~': case '~*': case '!~': case '!~*': {
+        const match = makeFuncCall('pg_regex_match', [left, right, makeIntConst(op.includes('*') ? 1 : 0)]);
+        return op.startsWith('!') ? makeNot(match) : match;
+      }
+      case '~~': case '~~*': case '!~~': case '!~~*':
+        return this.rewriteLike({ ...body, lexpr: body['lexpr'] }, op.includes('*'), op.startsWith('!'));
+      default: throw unsupported(`operator ${op}`);
+    }
+  }
+
+  /**
+   * LIKE becomes SQLite's like(pattern, value, escape): the connection runs with
+   * case_sensitive_like (Postgres LIKE is case sensitive) and Postgres' default escape is `\`.
+   */
+  private rewriteLike(body: JsonObject, caseInsensitive: boolean, negated: boolean): unknown {
+    let pattern: unknown = body['rexpr'];
+    let escape: unknown = makeStringConst('\\');
+    const escapeCall = bodyOf(pattern, 'FuncCall');
+    if (escapeCall !== null && nameList(escapeCall['funcname']).includes('like_escape')) {
+      const args = asArray(escapeCall['args']);
+      pattern = args[0];
+      escape = args[1];
+    }
+    let value = this.rewrite(body['lexpr']);
+    pattern = this.rewrite(pattern);
+    if (caseInsensitive) {
+      value = makeFuncCall('lower', [value]);
+      pattern = makeFuncCall('lower', [pattern]);
+    }
+    const noEscape = constStringValue(escape) === ''; // ESCAPE '' turns escaping off
+    const like = makeFuncCall('like', noEscape ? [pattern, value] : [pattern, value, this.rewrite(escape)]);
+    return negated ? makeNot(like) : like;
+  }
+
+  private rewriteFunction(body: JsonObject): unknown {
+    const names = nameList(body['funcname']);
+    const name = (names[names.length - 1] ?? '').toLowerCase();
+    const schemaName = names.length > 1 ? names[0] : undefined;
+    if (schemaName !== undefined && schemaName !== 'pg_catalog' && schemaName !== 'public') {
+      throw new SqlError('42883', `function ${names.join('.')} does not exist`);
+    }
+    if (NONDETERMINISTIC_FUNCTIONS.has(name)) {
+      throw new SqlError('0A000', `function ${name}() is not deterministic and cannot be used in a replicated statement`);
+    }
+    if (UNSUPPORTED_FUNCTIONS.has(name)) throw unsupported(`function ${name}()`);
+    if (body['func_variadic'] === true) throw unsupported('VARIADIC arguments');
+    if (name === 'generate_series') throw unsupported('generate_series() outside FROM');
+    const out: JsonObject = { ...this.rewriteChildren(body), funcname: [makeString(FUNCTION_RENAMES[name] ?? name)], funcformat: 'COERCE_EXPLICIT_CALL' };
+    if (SQLITE_DATE_FUNCTIONS.has(name)) out['args'] = asArray(out['args']).map(pinNow);
+    return { FuncCall: out };
+  }
+
+  private rewriteSqlValueFunction(body: JsonObject): unknown {
+    const op = str(body['op']) ?? '';
+    const replacement = SQL_VALUE_FUNCTIONS[op];
+    if (replacement === undefined) throw unsupported(`${op.replace('SVFOP_', '')} (the time type)`);
+    return makeFuncCall(replacement, []);
+  }
+
+  private rewriteSubLink(body: JsonObject): unknown {
+    const type = str(body['subLinkType']);
+    const operator = nameList(body['operName']).join('');
+    const rewritten: JsonObject = { ...this.rewriteChildren(body) };
+    if (type === 'EXISTS_SUBLINK' || type === 'EXPR_SUBLINK') return { SubLink: rewritten };
+    // x = ANY (subquery) is x IN (subquery); x <> ALL (subquery) is NOT (x IN (subquery)), NULLs included.
+    if (type === 'ANY_SUBLINK' && (operator === '' || operator === '=')) {
+      delete rewritten['operName'];
+      return { SubLink: rewritten };
+    }
+    if (type === 'ALL_SUBLINK' && (operator === '<>' || operator === '!=')) {
+      delete rewritten['operName'];
+      return makeNot({ SubLink: { ...rewritten, subLinkType: 'ANY_SUBLINK' } });
+    }
+    throw unsupported(`${operator} ${type?.replace('_SUBLINK', '')} (subquery)`);
+  }
+
+  /** generate_series(a, b[, step]) in FROM reads from the registered table-valued function. */
+  private rewriteRangeFunction(body: JsonObject): unknown {
+    if (body['ordinality'] === true) throw unsupported('WITH ORDINALITY');
+    if (body['lateral'] === true) throw unsupported('LATERAL');
+    const items = asArray(bodyOf(asArray(body['functions'])[0], 'List')?.['items']);
+    const call = bodyOf(items[0], 'FuncCall');
+    const names = nameList(call?.['funcname']);
+    if (asArray(body['functions']).length !== 1 || call === null || names[names.length - 1] !== 'generate_series') {
+      throw unsupported(`set-returning function ${names.join('.') || 'call'} in FROM`);
+    }
+    const alias = isObject(body['alias']) ? body['alias'] : {};
+    const tableAlias = str(alias['aliasname']) ?? 'generate_series';
+    const columnName = stringNodeValue(asArray(alias['colnames'])[0]) ?? str(alias['aliasname']) ?? 'generate_series';
+    const series = makeFuncCall('pg_generate_series', asArray(this.rewrite(call['args'])));
+    // A subquery gives the column the name Postgres gives it (the alias), which a bare
+    // table-valued function cannot.
+    return {
+      RangeSubselect: {
+        subquery: {
+          SelectStmt: {
+            targetList: [{ ResTarget: { name: columnName, val: makeColumnRef('value') } }],
+            fromClause: [{ RangeFunction: { functions: [{ List: { items: [series, {}] } }] } }],
+            limitOption: 'LIMIT_OPTION_DEFAULT',
+            op: 'SETOP_NONE',
+          },
+        },
+        alias: { aliasname: tableAlias },
+      },
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Emission.
+
+  /**
+   * Deparses a rewritten statement. The deparser writes set operations with parenthesized
+   * branches, which SQLite rejects, so every UNION/INTERSECT/EXCEPT is emitted here and
+   * spliced in through a placeholder.
+   */
+  emit(node: unknown): string {
+    const root = bodyOf(node, 'SelectStmt');
+    if (root !== null && isSetOperation(root)) return this.emitSetOperation(root);
+    const placeholders = new Map<string, string>();
+    const replaced = this.replaceSetOperations(node, placeholders);
+    let sql = deparseNode(replaced);
+    for (const [token, text] of placeholders) {
+      const marker = `SELECT ${token}`;
+      if (!sql.includes(marker)) throw new SqlError('XX000', 'internal error: lost a set operation while translating');
+      sql = sql.replace(marker, text);
+    }
+    return sql;
+  }
+
+  private replaceSetOperations(node: unknown, placeholders: Map<string, string>): unknown {
+    if (Array.isArray(node)) return node.map((item) => this.replaceSetOperations(item, placeholders));
+    if (!isObject(node)) return node;
+    const select = bodyOf(node, 'SelectStmt');
+    if (select !== null && isSetOperation(select)) return placeholderSelect(this.emitSetOperation(select), placeholders);
+    const out: JsonObject = {};
+    for (const [key, value] of Object.entries(node)) out[key] = this.replaceSetOperations(value, placeholders);
+    return out;
+  }
+
+  private emitSetOperation(body: JsonObject): string {
+    const keyword = SETOP_KEYWORDS[str(body['op']) ?? ''];
+    if (keyword === undefined) throw unsupported(`set operation ${String(body['op'])}`);
+    const left = this.emitBranch(body['larg'], true);
+    const right = this.emitBranch(body['rarg'], false);
+    const core = `${left} ${keyword}${body['all'] === true ? ' ALL' : ''} ${right}`;
+    if (!hasOrderingOrWith(body)) return core;
+    // ORDER BY / LIMIT / WITH of the whole compound go on a wrapping SELECT.
+    const placeholders = new Map<string, string>();
+    const wrapper = {
+      SelectStmt: {
+        targetList: [{ ResTarget: { val: { ColumnRef: { fields: [{ A_Star: {} }] } } } }],
+        fromClause: [{ RangeSubselect: { subquery: placeholderSelect(core, placeholders), alias: { aliasname: '__paxosql_setop' } } }],
+        ...pick(body, ['sortClause', 'limitCount', 'limitOffset', 'withClause', 'limitOption']),
+        op: 'SETOP_NONE',
+      },
+    };
+    let sql = deparseNode(this.replaceSetOperations(wrapper, placeholders));
+    for (const [token, text] of placeholders) sql = sql.replace(`SELECT ${token}`, text);
+    return sql;
+  }
+
+  private emitBranch(branch: unknown, isLeft: boolean): string {
+    const body = selectBody(branch) ?? {};
+    const simple = !hasOrderingOrWith(body);
+    // SQLite evaluates compounds left to right with no grouping, so only a left branch
+    // may stay inline; a right compound branch (e.g. INTERSECT binding tighter) is wrapped.
+    if (isSetOperation(body)) {
+      const text = this.emitSetOperation(body);
+      return simple && isLeft ? text : `SELECT * FROM (${text})`;
+    }
+    const text = this.emit({ SelectStmt: body });
+    return simple ? text : `SELECT * FROM (${text})`;
+  }
+}
+
+/** Set-operation branches (larg/rarg) are bare SelectStmt bodies in the JSON AST. */
+function selectBody(node: unknown): JsonObject | null {
+  const wrapped = bodyOf(node, 'SelectStmt');
+  if (wrapped !== null) return wrapped;
+  return isObject(node) && ('op' in node || 'targetList' in node || 'valuesLists' in node) ? node : null;
+}
+
+function isSetOperation(body: JsonObject): boolean {
+  return body['op'] !== undefined && body['op'] !== 'SETOP_NONE';
+}
+
+function hasOrderingOrWith(body: JsonObject): boolean {
+  return asArray(body['sortClause']).length > 0 || body['limitCount'] !== undefined ||
+    body['limitOffset'] !== undefined || body['withClause'] !== undefined;
+}
+
+function placeholderSelect(text: string, placeholders: Map<string, string>): JsonObject {
+  placeholderCounter = (placeholderCounter + 1) % Number.MAX_SAFE_INTEGER;
+  const token = `__paxosql_setop_${placeholderCounter}`;
+  placeholders.set(token, text);
+  return {
+    SelectStmt: {
+      targetList: [{ ResTarget: { val: makeColumnRef(token) } }],
+      limitOption: 'LIMIT_OPTION_DEFAULT',
+      op: 'SETOP_NONE',
+    },
+  };
+}
+
+function pick(body: JsonObject, keys: readonly string[]): JsonObject {
+  const out: JsonObject = {};
+  for (const key of keys) if (body[key] !== undefined) out[key] = body[key];
+  return out;
+}
+
+function isStarTarget(target: unknown): boolean {
+  const fields = asArray(bodyOf(bodyOf(target, 'ResTarget')?.['val'], 'ColumnRef')?.['fields']);
+  return fields.some((field) => nodeTypeOf(field) === 'A_Star');
+}
+
+/** A constant that already has the column's type needs no conversion. */
+function isAlreadyOfType(value: unknown, column: ColumnInfo): boolean {
+  const constant = bodyOf(value, 'A_Const');
+  if (constant === null) return false;
+  if (constant['isnull'] === true) return true;
+  const type = column.pgType;
+  if ('ival' in constant) return type === 'int4' || type === 'int8' || type === 'float8' || type === 'float4' || (type === 'numeric' && column.typmods.length === 0);
+  if ('boolval' in constant) return type === 'bool';
+  if ('sval' in constant) return type === 'text' || (type === 'varchar' && column.typmods.length === 0);
+  return false;
+}
+
+/** Typmods of a TypeName (`varchar(20)` → [20]). */
+export function typeModifiers(typeName: unknown): number[] {
+  if (!isObject(typeName)) return [];
+  return asArray(typeName['typmods']).map((mod) => {
+    const ival = bodyOf(bodyOf(mod, 'A_Const'), 'ival');
+    if (ival === null) throw unsupported('non-integer type modifiers');
+    return typeof ival['ival'] === 'number' ? ival['ival'] : 0;
+  });
+}
+
+export function describeTypeName(typeName: unknown): string {
+  if (!isObject(typeName)) return 'unknown';
+  const names = nameList(typeName['names']).filter((n) => n !== 'pg_catalog');
+  return `${names.join('.')}${asArray(typeName['arrayBounds']).length > 0 ? '[]' : ''}`;
+}
+
+/** Date-function arguments: the literal 'now' becomes the entry's time; other values pass pg_pin_now. */
+function pinNow(arg: unknown): unknown {
+  const text = constStringValue(arg);
+  if (text !== undefined) return text.toLowerCase() === 'now' ? makeFuncCall('pg_sqlite_now', []) : arg;
+  if (bodyOf(arg, 'A_Const') !== null) return arg;
+  return makeFuncCall('pg_pin_now', [arg]);
+}
+
+/** Collects every table name the statement reads or writes (for parameter type inference). */
+function collectTables(node: unknown, into: string[]): void {
+  if (Array.isArray(node)) {
+    for (const item of node) collectTables(item, into);
+    return;
+  }
+  if (!isObject(node)) return;
+  const relname = str(node['relname']);
+  if (relname !== undefined && !into.includes(relname)) into.push(relname);
+  for (const value of Object.values(node)) collectTables(value, into);
+}
+

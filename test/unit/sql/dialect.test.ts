@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SqlEngine } from '../../../src/sql/engine.js';
+import { PG_TYPE_OIDS } from '../../../src/sql/pgtypes.js';
+import type { SqlValue } from '../../../src/sql/types.js';
+import { CTX, openEngine } from './helpers.js';
+
+let engine: SqlEngine;
+
+beforeEach(async () => {
+  engine = await openEngine();
+  const setup = engine.executeBatch(`
+    CREATE TABLE items (id serial PRIMARY KEY, name varchar(20) NOT NULL, price numeric(10,2), qty int DEFAULT 0,
+                        active boolean DEFAULT true, big bigint, tags jsonb, created timestamptz DEFAULT now());
+    INSERT INTO items (name, price, qty, active, big) VALUES ('apple', 1.5, 10, true, 9007199254740993),
+      ('Banana', 0.25, 0, false, NULL), ('cherry', NULL, 5, true, 1);`, CTX);
+  expect(setup.error).toBeUndefined();
+});
+afterEach(() => engine.db.close());
+
+function rows(sql: string, params: SqlValue[] = []): readonly (readonly SqlValue[])[] {
+  return engine.execute(sql, params, CTX).rows;
+}
+
+// Each row: a statement and the rows Postgres returns for it.
+const DIALECT: readonly [string, SqlValue[][]][] = [
+  ['SELECT 1 + 2, 7 / 2, 7 % 3, 2 ^ 3', [[3, 3, 1, 8]]],
+  ["SELECT 'a' || 'b', lower('ABC'), upper('x'), length('héllo')", [['ab', 'abc', 'X', 5]]],
+  ["SELECT '12'::int + 1, CAST('2.5' AS double precision), 'yes'::boolean, 1 < 2", [[13, 2.5, true, true]]],
+  ["SELECT '2024-03-04T05:06:07Z'::timestamptz, '2024-03-04'::date", [['2024-03-04 05:06:07+00', '2024-03-04']]],
+  ["SELECT 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11'::uuid", [['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11']]],
+  ['SELECT name FROM items WHERE name ILIKE \'b%\'', [['Banana']]],
+  ["SELECT name FROM items WHERE name LIKE 'b%'", []], // LIKE is case sensitive
+  ["SELECT name FROM items WHERE name ~ '^[ab]' ORDER BY name", [['apple']]],
+  ['SELECT name FROM items ORDER BY price LIMIT 2 OFFSET 1', [['apple'], ['cherry']]], // NULLs sort last
+  ['SELECT name FROM items ORDER BY price DESC LIMIT 1', [['cherry']]], // ... and first descending
+  ['SELECT name FROM items ORDER BY id OFFSET 2', [['cherry']]],
+  ['SELECT active, count(*) FROM items GROUP BY active ORDER BY active', [[false, 1n], [true, 2n]]],
+  ['SELECT greatest(1, NULL, 3), least(2, NULL), coalesce(NULL, 4), nullif(5, 5)', [[3, 2, 4, null]]],
+  ['WITH cheap AS (SELECT name FROM items WHERE price < 1) SELECT upper(name) FROM cheap', [['BANANA']]],
+  ['SELECT x FROM generate_series(1, 3) AS g(x)', [[1n], [2n], [3n]]],
+  ['SELECT 1 UNION SELECT 2 EXCEPT SELECT 1 ORDER BY 1', [[2]]],
+  ['SELECT id FROM items WHERE id IN (SELECT id FROM items WHERE qty > 4) ORDER BY id', [[1], [3]]],
+  ['SELECT id FROM items WHERE id = ANY (SELECT 2)', [[2]]],
+  ['SELECT big FROM items WHERE id = 1', [[9007199254740993n]]],
+  ['SELECT price FROM items WHERE id = 2', [['0.25']]],
+  ["SELECT extract(year FROM '2024-05-06 07:08:09'::timestamp), date_trunc('month', '2024-05-06 07:08:09'::timestamp)", [['2024', '2024-05-01 00:00:00']]],
+  ["SELECT split_part('a,b,c', ',', 2), left('hello', 2), lpad('7', 3, '0'), position('l' IN 'hello'), substring('hello' FROM 2 FOR 3)", [['b', 'he', '007', 3, 'ell']]],
+  ['SELECT now(), current_timestamp, current_date, localtimestamp', [['2024-01-02 03:04:05.678+00', '2024-01-02 03:04:05.678+00', '2024-01-02', '2024-01-02 03:04:05.678']]],
+  ["SELECT datetime('now')", [['2024-01-02 03:04:05']]],
+  ['SELECT version() LIKE \'PostgreSQL%\', current_database(), current_user, pg_backend_pid()', [[true, 'shop', 'alice', 4242]]],
+  ["SELECT current_setting('application_name'), current_setting('TimeZone')", [['psql', 'UTC']]],
+  ['SELECT $1::int + $2::int, $3', [[5, 'x']]],
+];
+const DIALECT_PARAMS: Readonly<Record<string, SqlValue[]>> = { 'SELECT $1::int + $2::int, $3': ['2', 3, 'x'] };
+
+describe('Postgres dialect on SQLite', () => {
+  it.each(DIALECT)('%s', (sql, expected) => {
+    expect(rows(sql, DIALECT_PARAMS[sql] ?? [])).toEqual(expected);
+  });
+
+  it('reports Postgres type OIDs from declared types and expressions', () => {
+    const result = engine.execute('SELECT id, name, price, active, big, created, qty > 1 AS many, count(*) OVER () AS n FROM items LIMIT 1', [], CTX);
+    expect(result.fields?.map((f) => [f.name, f.typeOid])).toEqual([
+      ['id', PG_TYPE_OIDS.int4], ['name', PG_TYPE_OIDS.varchar], ['price', PG_TYPE_OIDS.numeric],
+      ['active', PG_TYPE_OIDS.bool], ['big', PG_TYPE_OIDS.int8], ['created', PG_TYPE_OIDS.timestamptz],
+      ['many', PG_TYPE_OIDS.bool], ['n', PG_TYPE_OIDS.int8],
+    ]);
+  });
+
+  it('names columns as Postgres does', () => {
+    const result = engine.execute('SELECT count(*), 1 + 1, name::text, now() FROM items GROUP BY name LIMIT 1', [], CTX);
+    expect(result.fields?.map((f) => f.name)).toEqual(['count', '?column?', 'name', 'now']);
+  });
+
+  it('gives command tags and RETURNING rows', () => {
+    const insert = engine.execute("INSERT INTO items (name, qty) VALUES ('date', $1), ('elder', 2) RETURNING id, active, created", ['7'], CTX);
+    expect(insert.command).toBe('INSERT 0 2');
+    expect(insert.rows).toEqual([[4, true, '2024-01-02 03:04:05.678+00'], [5, true, '2024-01-02 03:04:05.678+00']]);
+    expect(engine.execute('UPDATE items SET qty = qty + 1 WHERE qty > 4', [], CTX).command).toBe('UPDATE 3');
+    expect(engine.execute('DELETE FROM items WHERE active = false', [], CTX).command).toBe('DELETE 1');
+    expect(engine.execute('SELECT * FROM items', [], CTX).command).toBe('SELECT 4');
+    expect(engine.execute('TRUNCATE items RESTART IDENTITY', [], CTX).command).toBe('TRUNCATE TABLE');
+    expect(engine.execute("INSERT INTO items (name) VALUES ('fig') RETURNING id", [], CTX).rows).toEqual([[1]]);
+  });
+
+  it('handles ON CONFLICT DO UPDATE with EXCLUDED and DO NOTHING', () => {
+    engine.execute('CREATE UNIQUE INDEX items_name ON items (name)', [], CTX);
+    const upsert = engine.execute("INSERT INTO items (name, qty) VALUES ('apple', 99) ON CONFLICT (name) DO UPDATE SET qty = excluded.qty RETURNING qty", [], CTX);
+    expect(upsert.rows).toEqual([[99]]);
+    expect(engine.execute("INSERT INTO items (name) VALUES ('apple') ON CONFLICT DO NOTHING", [], CTX).command).toBe('INSERT 0 0');
+  });
+
+  it('coerces values into typed columns with Postgres input rules', () => {
+    engine.execute("INSERT INTO items (name, active, tags) VALUES ('x', 'off', '{\"a\": 1}')", [], CTX);
+    expect(rows("SELECT active, tags FROM items WHERE name = 'x'")).toEqual([[false, '{"a":1}']]);
+    expect(() => engine.execute("INSERT INTO items (name, qty) VALUES ('y', 'many')", [], CTX)).toThrow(expect.objectContaining({ code: '22P02' }));
+    expect(() => engine.execute("INSERT INTO items (name) VALUES ('this name is far too long')", [], CTX)).toThrow(expect.objectContaining({ code: '22001' }));
+  });
+
+  it('runs DDL: views, indexes, ALTER, DROP, DEFAULT in VALUES, transactions', () => {
+    expect(engine.execute('CREATE VIEW pricey AS SELECT name FROM items WHERE price > 1', [], CTX).command).toBe('CREATE VIEW');
+    expect(rows('SELECT * FROM pricey')).toEqual([['apple']]);
+    expect(engine.execute('CREATE INDEX ON items (lower(name))', [], CTX).command).toBe('CREATE INDEX');
+    expect(engine.execute('ALTER TABLE items ADD COLUMN note text', [], CTX).command).toBe('ALTER TABLE');
+    engine.execute("INSERT INTO items VALUES (DEFAULT, 'grape')", [], CTX);
+    expect(rows("SELECT qty, note FROM items WHERE name = 'grape'")).toEqual([[0, null]]);
+    expect(engine.execute('BEGIN ISOLATION LEVEL SERIALIZABLE', [], CTX).command).toBe('BEGIN');
+    engine.execute('SAVEPOINT s1', [], CTX);
+    engine.execute('DELETE FROM items', [], CTX);
+    expect(engine.execute('ROLLBACK TO SAVEPOINT s1', [], CTX).command).toBe('ROLLBACK');
+    expect(engine.execute('COMMIT', [], CTX).command).toBe('COMMIT');
+    expect(rows('SELECT count(*) FROM items')).toEqual([[4n]]);
+    expect(engine.execute('DROP VIEW pricey', [], CTX).command).toBe('DROP VIEW');
+    expect(engine.execute('DROP TABLE IF EXISTS items, nothing_here', [], CTX).command).toBe('DROP TABLE');
+  });
+
+  it('answers SHOW and reports SET as a structured command', () => {
+    expect(engine.execute('SHOW application_name', [], CTX).rows).toEqual([['psql']]);
+    const [set] = engine.parse("SET search_path = public, other");
+    expect(set?.kind).toBe('session');
+    expect(set?.session).toEqual({ action: 'set', name: 'search_path', value: 'public, other', local: false });
+    expect(engine.execute('SET statement_timeout = 5', [], CTX).command).toBe('SET');
+  });
+
+  it('describes parameters and result fields without executing', () => {
+    const description = engine.describe('SELECT id, active FROM items WHERE qty = $1 AND name = $2 LIMIT $3');
+    expect(description.paramTypeOids).toEqual([PG_TYPE_OIDS.int4, PG_TYPE_OIDS.varchar, PG_TYPE_OIDS.int8]);
+    expect(description.fields).toEqual([{ name: 'id', typeOid: PG_TYPE_OIDS.int4 }, { name: 'active', typeOid: PG_TYPE_OIDS.bool }]);
+    expect(engine.describe("INSERT INTO items (name, active) VALUES ($1, $2)")).toEqual({ paramTypeOids: [PG_TYPE_OIDS.varchar, PG_TYPE_OIDS.bool], fields: null });
+    expect(rows('SELECT count(*) FROM items')).toEqual([[3n]]);
+  });
+});

@@ -1,0 +1,60 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { LruMap } from '../../../src/sql/lru.js';
+import { clearParseCache, initParser, parseCacheStats, parseSql } from '../../../src/sql/parse.js';
+
+beforeAll(async () => {
+  await initParser();
+});
+
+describe('parse and classify', () => {
+  it('splits a multi-statement string and classifies each statement', () => {
+    const statements = parseSql(`
+      SELECT 1; INSERT INTO t VALUES (1) RETURNING *; WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x;
+      CREATE TABLE u (a int); TRUNCATE u; BEGIN ISOLATION LEVEL REPEATABLE READ; COMMIT; ROLLBACK TO SAVEPOINT s;
+      SET LOCAL search_path TO public; RESET ALL; SHOW TimeZone; LISTEN c`);
+    expect(statements.map((s) => s.kind)).toEqual([
+      'read', 'write', 'write', 'ddl', 'ddl', 'transaction', 'transaction', 'transaction',
+      'session', 'session', 'session', 'unsupported',
+    ]);
+    expect(statements[0]?.text).toBe('SELECT 1');
+    expect(statements[5]?.transaction).toEqual({ action: 'begin', isolationLevel: 'repeatable read' });
+    expect(statements[7]?.transaction).toEqual({ action: 'rollback_to', savepoint: 's' });
+    expect(statements[8]?.session).toEqual({ action: 'set', name: 'search_path', value: 'public', local: true });
+    expect(statements[9]?.session).toEqual({ action: 'reset', name: null });
+    expect(statements[10]?.session).toEqual({ action: 'show', name: 'timezone' });
+  });
+
+  it('slices statement text correctly after multi-byte characters', () => {
+    const statements = parseSql("SELECT 'héllo'; SELECT 'ok'");
+    expect(statements.map((s) => s.text)).toEqual(["SELECT 'héllo'", "SELECT 'ok'"]);
+  });
+
+  it('counts $n parameters', () => {
+    expect(parseSql('SELECT $1, $3 FROM t WHERE a = $2')[0]?.paramCount).toBe(3);
+    expect(parseSql('SELECT 1')[0]?.paramCount).toBe(0);
+  });
+
+  it('caches parse results by text', () => {
+    clearParseCache();
+    const sql = 'SELECT a FROM t WHERE b = $1';
+    const first = parseSql(sql);
+    const before = parseCacheStats();
+    const second = parseSql(sql);
+    expect(second).toBe(first);
+    expect(parseCacheStats().hits).toBe(before.hits + 1);
+    expect(parseSql(sql, { useCache: false })).not.toBe(first);
+  });
+});
+
+describe('LruMap', () => {
+  it('evicts the least recently used entry at capacity', () => {
+    const lru = new LruMap<string, number>(2);
+    lru.set('a', 1);
+    lru.set('b', 2);
+    expect(lru.get('a')).toBe(1);
+    lru.set('c', 3);
+    expect(lru.get('b')).toBeUndefined();
+    expect(lru.get('a')).toBe(1);
+    expect(lru.size).toBe(2);
+  });
+});
