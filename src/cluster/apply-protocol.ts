@@ -1,0 +1,39 @@
+// Messages between the runtime and the apply worker (workers/apply.ts).
+
+import type { QueryResult } from '../sql/types.js';
+
+/** A chosen batch, flattened for the worker: slot, the leader's time, the encoded commands. */
+export interface EntryToApply {
+  readonly slot: number;
+  readonly time: number;
+  readonly commands: readonly Uint8Array[];
+}
+
+export type ApplyTask =
+  | { readonly op: 'open'; readonly path: string; readonly self: number }
+  | { readonly op: 'apply'; readonly entries: readonly EntryToApply[] }
+  | { readonly op: 'snapshot'; readonly path: string }
+  | { readonly op: 'checksum' }
+  | { readonly op: 'close' };
+
+/** A SqlError as it crosses a thread boundary. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  readonly detail?: string;
+  readonly hint?: string;
+}
+
+/** What happened to a command this node proposed. */
+export type CommandOutcome =
+  | { readonly session: number; readonly seq: number; readonly slot: number; readonly kind: 'ok'; readonly results: readonly QueryResult[] }
+  | { readonly session: number; readonly seq: number; readonly slot: number; readonly kind: 'error'; readonly error: WireError }
+  /** Chosen again after it was applied (a retry): applied once, the first time. */
+  | { readonly session: number; readonly seq: number; readonly slot: number; readonly kind: 'duplicate' };
+
+export type ApplyReply =
+  | { readonly op: 'open'; readonly applied: number }
+  | { readonly op: 'apply'; readonly applied: number; readonly outcomes: readonly CommandOutcome[] }
+  | { readonly op: 'snapshot'; readonly slot: number }
+  | { readonly op: 'checksum'; readonly applied: number; readonly digest: string; readonly rows: number }
+  | { readonly op: 'close' };

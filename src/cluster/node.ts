@@ -1,0 +1,416 @@
+// The node runtime: drives the pure Paxos core with real time, durable
+// storage and TCP, and owns the apply worker (the only writer of data.db) and
+// the read pool. Each Ready is carried out as persist → send → apply → advance.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomInt } from 'node:crypto';
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import { formatBallot } from '../paxos/ballot.js';
+import { PaxosNode, type PaxosStatus } from '../paxos/node.js';
+import type { Message, NodeId, PaxosConfig, Ready, Slot } from '../paxos/types.js';
+import { SqlitePaxosLog } from '../storage/sqlite-paxos-log.js';
+import { TcpTransport } from '../transport/tcp-transport.js';
+import { createRandom } from '../util/random.js';
+import { SqlError, type FieldInfo, type QueryResult, type SqlValue } from '../sql/types.js';
+import type { ExecContext } from '../sql/functions.js';
+import type { ApplyReply, ApplyTask, CommandOutcome, EntryToApply, WireError } from './apply-protocol.js';
+import { encodeCommand, type Command, type Statement } from './command.js';
+import type { ClusterConfig } from './config.js';
+import type { ReadReply, ReadTask, ReadWorkerData } from './read-protocol.js';
+
+export interface NodeStatus extends PaxosStatus {
+  readonly applied: Slot;
+  readonly logFirstSlot: Slot;
+  readonly pendingWrites: number;
+}
+
+interface PendingWrite {
+  readonly bytes: Uint8Array;
+  readonly deadline: number;
+  /** When it was last handed to the core (0: never), and which leader the core knew then. */
+  proposedAt: number;
+  proposedLeader: NodeId | null;
+  readonly resolve: (results: readonly QueryResult[]) => void;
+  readonly reject: (error: SqlError) => void;
+}
+
+interface PendingRead {
+  readonly deadline: number;
+  readonly resolve: (index: Slot) => void;
+  readonly reject: (error: SqlError) => void;
+}
+
+/** Most entries handed to the apply worker in one task. */
+const APPLY_BATCH_ENTRIES = 1000;
+/** A write not applied this long after it was proposed is proposed again (deduplicated at apply). */
+const REPROPOSE_AFTER_MS = 2000;
+
+/** Where the compiled worker files are: dist/workers/, also when running from TypeScript sources. */
+export function workerFile(name: 'apply' | 'read'): string {
+  const here = fileURLToPath(import.meta.url);
+  const root = here.includes('/dist/') ? here.slice(0, here.lastIndexOf('/dist/')) : join(here, '..', '..', '..');
+  return join(root, 'dist', 'workers', `${name}.js`);
+}
+
+export class ClusterNode {
+  readonly id: NodeId;
+  readonly dataDir: string;
+  /** Unique per process start: sessions and read ids never collide with a previous run's. */
+  private readonly incarnation = randomInt(1, 2 ** 31);
+  private nextSession = 1;
+  private nextReadId = 1;
+  private core!: PaxosNode;
+  private log!: SqlitePaxosLog;
+  private transport!: TcpTransport;
+  private applyPool!: Piscina;
+  private readPool!: Piscina;
+  private ticker: NodeJS.Timeout | null = null;
+  private scheduled = false;
+  private stopped = false;
+  private applied: Slot = 0;
+  private readonly applyQueue: EntryToApply[] = [];
+  private applying = false;
+  private readonly pendingWrites = new Map<string, PendingWrite>();
+  private readonly pendingReads = new Map<number, PendingRead>();
+  private appliedWaiters: { index: Slot; resolve: () => void }[] = [];
+  private lastRole = '';
+
+  private constructor(
+    readonly config: ClusterConfig,
+    self: NodeId,
+    private readonly logger: Logger,
+  ) {
+    this.id = self;
+    this.dataDir = join(config.dataDir, `node-${self}`);
+  }
+
+  static async start(config: ClusterConfig, self: NodeId, logger: Logger): Promise<ClusterNode> {
+    const node = new ClusterNode(config, self, logger.child({ node: self }));
+    await node.open();
+    return node;
+  }
+
+  private async open(): Promise<void> {
+    mkdirSync(this.dataDir, { recursive: true });
+    this.log = SqlitePaxosLog.open(join(this.dataDir, 'paxos.db'), { logger: this.logger });
+    const dataPath = join(this.dataDir, 'data.db');
+    this.applyPool = new Piscina({ filename: workerFile('apply'), minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY });
+    const opened = (await this.applyPool.run({ op: 'open', path: dataPath, self: this.id } satisfies ApplyTask)) as ApplyReply;
+    if (opened.op !== 'open') throw new Error('apply worker did not open');
+    this.applied = opened.applied;
+    this.readPool = new Piscina({
+      filename: workerFile('read'),
+      minThreads: this.config.readThreads,
+      maxThreads: this.config.readThreads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData: { path: dataPath } satisfies ReadWorkerData,
+    });
+    const durable = this.log.load();
+    const random = createRandom(this.incarnation);
+    this.core = new PaxosNode(this.paxosConfig(), { random: () => random.next(), now: () => Date.now() }, {
+      promised: durable.promised,
+      accepted: durable.accepted,
+      applied: this.applied,
+    });
+    const me = this.config.nodes.find((n) => n.id === this.id);
+    if (me === undefined) throw new Error(`node ${this.id} is not in the configuration`);
+    this.transport = await TcpTransport.start({
+      self: this.id,
+      nodes: this.config.nodes.map((n) => n.id),
+      clusterId: this.config.clusterId,
+      listenPort: me.peerPort,
+      listenHost: me.host,
+      peers: new Map(this.config.nodes.filter((n) => n.id !== this.id).map((n) => [n.id, { host: n.host, port: n.peerPort }])),
+      logger: this.logger,
+    });
+    this.transport.onMessage((msg: Message) => {
+      this.core.step(msg);
+      this.schedule();
+    });
+    this.ticker = setInterval(() => this.onTick(), this.config.tickMs);
+    this.logger.info({ applied: this.applied, promised: formatBallot(durable.promised), entries: durable.accepted.length }, 'node started');
+  }
+
+  private paxosConfig(): PaxosConfig {
+    return {
+      self: this.id,
+      nodes: this.config.nodes.map((n) => n.id),
+      electionTicks: this.config.electionTicks,
+      heartbeatTicks: this.config.heartbeatTicks,
+      window: this.config.window,
+      maxBatchCommands: this.config.maxBatchCommands,
+      maxBatchBytes: this.config.maxBatchBytes,
+      maxQueuedCommands: 100_000,
+      maxEntriesPerMessage: 512,
+      maxPendingReads: 100_000,
+    };
+  }
+
+  // -------------------------------------------------------------------------
+  // Driving the core.
+
+  private onTick(): void {
+    this.core.tick();
+    this.retryPending(Date.now());
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Carry out every Ready: persist (one fsync), send, hand committed entries to the apply worker, advance. */
+  private drain(): void {
+    if (this.stopped) return;
+    for (let i = 0; i < 1000 && this.core.hasReady(); i++) {
+      const ready = this.core.ready();
+      this.persist(ready);
+      for (const msg of ready.messages) this.transport.send(msg);
+      for (const e of ready.committed) {
+        this.applyQueue.push({ slot: e.slot, time: e.value.kind === 'batch' ? e.value.time : 0, commands: e.value.kind === 'batch' ? e.value.commands : [] });
+      }
+      for (const rs of ready.readStates) this.onReadState(rs);
+      this.core.advance();
+    }
+    if (this.core.hasReady()) this.schedule();
+    this.noteRole();
+    this.kickApply();
+  }
+
+  private persist(ready: Ready): void {
+    if (ready.promised === null && ready.accepted.length === 0) return;
+    this.log.persist(ready.promised, ready.accepted);
+  }
+
+  private noteRole(): void {
+    const s = this.core.status();
+    const label = `${s.role}/${s.leader ?? '-'}/${formatBallot(s.ballot)}`;
+    if (label === this.lastRole) return;
+    this.lastRole = label;
+    this.logger.info({ role: s.role, leader: s.leader, ballot: formatBallot(s.role === 'follower' ? s.promised : s.ballot), commit: s.commit }, 'role');
+  }
+
+  // -------------------------------------------------------------------------
+  // Applying.
+
+  private kickApply(): void {
+    if (this.applying || this.applyQueue.length === 0 || this.stopped) return;
+    this.applying = true;
+    const entries = this.applyQueue.splice(0, APPLY_BATCH_ENTRIES);
+    (this.applyPool.run({ op: 'apply', entries } satisfies ApplyTask) as Promise<ApplyReply>).then(
+      (reply) => {
+        this.applying = false;
+        if (reply.op !== 'apply') throw new Error('apply worker answered the wrong task');
+        this.onApplied(reply.applied, reply.outcomes);
+        this.kickApply();
+      },
+      (error: unknown) => {
+        this.applying = false;
+        if (this.stopped) return;
+        // The replica cannot move on without this entry: stop rather than diverge.
+        this.logger.fatal({ err: error }, 'apply failed; stopping the node');
+        void this.stop().finally(() => process.exit(70));
+      },
+    );
+  }
+
+  private onApplied(applied: Slot, outcomes: readonly CommandOutcome[]): void {
+    this.applied = applied;
+    for (const outcome of outcomes) this.settleWrite(outcome);
+    if (this.appliedWaiters.length > 0) {
+      const ready = this.appliedWaiters.filter((w) => w.index <= applied);
+      this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > applied);
+      for (const w of ready) w.resolve();
+    }
+  }
+
+  private settleWrite(outcome: CommandOutcome): void {
+    const key = `${outcome.session}:${outcome.seq}`;
+    const pending = this.pendingWrites.get(key);
+    if (pending === undefined) return;
+    this.pendingWrites.delete(key);
+    if (outcome.kind === 'ok') pending.resolve(outcome.results);
+    else if (outcome.kind === 'error') pending.reject(fromWire(outcome.error));
+    else pending.reject(new SqlError('40003', 'statement completion unknown', { detail: 'the command was applied earlier, by a copy of it proposed before' }));
+  }
+
+  private waitApplied(index: Slot): Promise<void> {
+    if (this.applied >= index) return Promise.resolve();
+    return new Promise((resolve) => this.appliedWaiters.push({ index, resolve }));
+  }
+
+  // -------------------------------------------------------------------------
+  // Writes.
+
+  /** A fresh session id, unique across this node's restarts. */
+  newSession(): number {
+    return this.incarnation * 2 ** 21 + (this.nextSession++ % 2 ** 21);
+  }
+
+  /**
+   * Put a command through the log and return its results once this node has
+   * applied it. While there is no leader the write waits; it is re-proposed
+   * (same session and seq, so it applies once) when the leader changes.
+   */
+  write(session: number, seq: number, statements: readonly Statement[], time?: number): Promise<readonly QueryResult[]> {
+    const command: Command = { origin: { node: this.id, session, seq }, statements, ...(time === undefined ? {} : { time }) };
+    const bytes = encodeCommand(command);
+    if (bytes.byteLength > this.config.maxBatchBytes) {
+      return Promise.reject(new SqlError('54000', `statement too large for one log entry (${bytes.byteLength} bytes, limit ${this.config.maxBatchBytes})`));
+    }
+    return new Promise((resolve, reject) => {
+      const key = `${session}:${seq}`;
+      this.pendingWrites.set(key, {
+        bytes,
+        deadline: Date.now() + this.config.writeTimeoutMs,
+        proposedAt: 0,
+        proposedLeader: null,
+        resolve,
+        reject,
+      });
+      this.proposePending(key, Date.now());
+      this.schedule();
+    });
+  }
+
+  private proposePending(key: string, now: number): void {
+    const p = this.pendingWrites.get(key);
+    if (p === undefined) return;
+    const outcome = this.core.propose([p.bytes]);
+    if (outcome === 'queued' || outcome === 'forwarded') {
+      p.proposedAt = now;
+      p.proposedLeader = this.core.status().leader;
+    } else if (outcome === 'too-large') {
+      this.pendingWrites.delete(key);
+      p.reject(new SqlError('54000', 'statement too large for one log entry'));
+    }
+  }
+
+  /** Each tick: time out what waited too long; re-propose what may have been lost. */
+  private retryPending(now: number): void {
+    const leader = this.core.status().leader;
+    for (const [key, p] of this.pendingWrites) {
+      if (now >= p.deadline) {
+        this.pendingWrites.delete(key);
+        p.reject(
+          p.proposedAt === 0
+            ? new SqlError('40001', 'no leader could take the write in time; it was not applied', { hint: 'Retry the transaction.' })
+            : new SqlError('40003', 'statement completion unknown: the write was proposed but its outcome is not known', { hint: 'Check whether it took effect before retrying.' }),
+        );
+      } else if (leader !== null && (p.proposedAt === 0 || p.proposedLeader !== leader || now - p.proposedAt > REPROPOSE_AFTER_MS)) {
+        this.proposePending(key, now);
+      }
+    }
+    for (const [id, r] of this.pendingReads) {
+      if (now < r.deadline) continue;
+      this.pendingReads.delete(id);
+      r.reject(new SqlError('40001', 'no leader confirmed the read in time', { hint: 'Retry the query.' }));
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Reads.
+
+  /** Wait until this replica reflects every write acknowledged before the call (linearizable). */
+  async readBarrier(): Promise<void> {
+    const deadline = Date.now() + this.config.writeTimeoutMs;
+    for (;;) {
+      const index = await this.requestReadIndex(deadline);
+      if (index !== null) return this.waitApplied(index);
+      // No leader answered: wait for an election, then ask again.
+      if (Date.now() >= deadline) throw new SqlError('40001', 'no leader confirmed the read in time', { hint: 'Retry the query.' });
+      await new Promise((r) => setTimeout(r, this.config.tickMs * this.config.heartbeatTicks));
+    }
+  }
+
+  private requestReadIndex(deadline: number): Promise<Slot | null> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextReadId++;
+      this.pendingReads.set(id, { deadline, resolve, reject });
+      this.core.readIndex(id);
+      this.schedule();
+    });
+  }
+
+  private onReadState(rs: Ready['readStates'][number]): void {
+    const pending = this.pendingReads.get(rs.id);
+    if (pending === undefined) return;
+    this.pendingReads.delete(rs.id);
+    // A failed read index is retried by readBarrier (null) until its deadline.
+    (pending.resolve as (index: Slot | null) => void)(rs.ok ? rs.index : null);
+  }
+
+  /** Run a read-only statement on the read pool. */
+  async query(sql: string, params: readonly SqlValue[], ctx: ExecContext, signal?: AbortSignal): Promise<QueryResult> {
+    const task: ReadTask = { op: 'query', sql, params, ctx };
+    // Aborting (a CancelRequest) ends the read thread mid-query; piscina starts a fresh one.
+    const reply = (await (signal === undefined ? this.readPool.run(task) : this.readPool.run(task, { signal }))) as ReadReply;
+    if (!reply.ok) throw fromWire(reply.error);
+    if (reply.op !== 'query') throw new Error('read worker answered the wrong task');
+    return reply.result;
+  }
+
+  async describe(sql: string): Promise<{ paramTypeOids: readonly number[]; fields: readonly FieldInfo[] | null }> {
+    const reply = (await this.readPool.run({ op: 'describe', sql } satisfies ReadTask)) as ReadReply;
+    if (!reply.ok) throw fromWire(reply.error);
+    if (reply.op !== 'describe') throw new Error('read worker answered the wrong task');
+    return { paramTypeOids: reply.paramTypeOids, fields: reply.fields };
+  }
+
+  // -------------------------------------------------------------------------
+  // Introspection and shutdown.
+
+  status(): NodeStatus {
+    return { ...this.core.status(), applied: this.applied, logFirstSlot: this.log.firstSlot(), pendingWrites: this.pendingWrites.size };
+  }
+
+  /** The status as plain JSON values (ballots formatted as round.node). */
+  statusReport(): Record<string, string | number | null> {
+    const s = this.status();
+    return {
+      id: s.id,
+      role: s.role,
+      leader: s.leader,
+      ballot: formatBallot(s.role === 'follower' ? s.promised : s.ballot),
+      commit: s.commit,
+      applied: s.applied,
+      logFirstSlot: s.logFirstSlot,
+      pendingWrites: s.pendingWrites,
+    };
+  }
+
+  /** A digest of every row of data.db, for comparing replicas in tests. */
+  async checksum(): Promise<{ applied: Slot; digest: string; rows: number }> {
+    const reply = (await this.applyPool.run({ op: 'checksum' } satisfies ApplyTask)) as ApplyReply;
+    if (reply.op !== 'checksum') throw new Error('apply worker answered the wrong task');
+    return { applied: reply.applied, digest: reply.digest, rows: reply.rows };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker !== null) clearInterval(this.ticker);
+    const closed = new SqlError('57P01', 'terminating connection due to administrator command');
+    for (const p of this.pendingWrites.values()) p.reject(closed);
+    for (const r of this.pendingReads.values()) r.reject(closed);
+    this.pendingWrites.clear();
+    this.pendingReads.clear();
+    await this.transport.close();
+    await this.applyPool.run({ op: 'close' } satisfies ApplyTask).catch(() => undefined);
+    await Promise.all([this.applyPool.destroy(), this.readPool.destroy()]);
+    this.log.close();
+    this.logger.info('node stopped');
+  }
+}
+
+function fromWire(e: WireError): SqlError {
+  return new SqlError(e.code, e.message, { ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) });
+}

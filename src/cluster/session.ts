@@ -1,0 +1,305 @@
+// A client session on a node: the wire layer's SessionBackend, answered from
+// the replicated database. Writes go through the log (forwarded to the leader
+// by the core when this node follows); reads wait for a read index unless the
+// session chose weaker consistency, then run on the read pool.
+
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import type {
+  Backend,
+  CopyInSink,
+  PreparedStatement,
+  SessionBackend,
+  SessionEvents,
+  SessionInfo,
+  StatementOutcome,
+  TransactionStatus,
+} from '../pgwire/backend.js';
+import { parseCopyStatement, type CopyStatement } from '../pgwire/copy.js';
+import type { ExecContext } from '../sql/functions.js';
+import { initParser, parseSql, type ParsedStatement, type SessionCommand } from '../sql/parse.js';
+import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
+import type { ClusterNode } from './node.js';
+
+export type ReadConsistency = 'linearizable' | 'local';
+const CONSISTENCY_SETTING = 'paxosql.read_consistency';
+/** `SHOW paxosql.status`: this node's role, ballot, commit and applied slot, as JSON. */
+const STATUS_SETTING = 'paxosql.status';
+/** `SHOW paxosql.checksum`: a digest of every row of this replica, and the slot it reflects. */
+const CHECKSUM_SETTING = 'paxosql.checksum';
+
+/** Settings clients are told about (ParameterStatus) when they change. */
+const REPORTED = new Set(['application_name', 'client_encoding', 'datestyle', 'timezone', 'intervalstyle', 'standard_conforming_strings']);
+const REPORTED_NAMES: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
+
+/** Rows per log command while copying in: big enough to amortise, small enough for one entry. */
+const COPY_ROWS_PER_COMMAND = 500;
+
+interface Handle {
+  readonly sql: string;
+  readonly statement: ParsedStatement | null;
+}
+
+export class ClusterBackend implements Backend {
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly logger: Logger,
+  ) {}
+
+  async openSession(info: SessionInfo, events: SessionEvents): Promise<SessionBackend> {
+    await initParser();
+    return new ClusterSession(this.node, info, events, this.logger.child({ conn: info.connectionId }));
+  }
+}
+
+class ClusterSession implements SessionBackend {
+  private readonly session: number;
+  private seq = 0;
+  private readonly settings = new Map<string, string>();
+  private consistency: ReadConsistency = 'linearizable';
+  private running: AbortController | null = null;
+
+  constructor(
+    private readonly node: ClusterNode,
+    private readonly info: SessionInfo,
+    private readonly events: SessionEvents,
+    private readonly logger: Logger,
+  ) {
+    this.session = node.newSession();
+    for (const [k, v] of info.startupParameters) this.settings.set(k.toLowerCase(), v);
+  }
+
+  async *simpleQuery(sql: string): AsyncIterable<StatementOutcome> {
+    let statements: readonly ParsedStatement[];
+    try {
+      statements = parseSql(sql);
+    } catch (error) {
+      yield { type: 'error', error: asSqlError(error) };
+      return;
+    }
+    if (statements.length === 0) {
+      yield { type: 'empty' };
+      return;
+    }
+    for (const statement of statements) {
+      try {
+        const copy = statement.nodeType === 'CopyStmt' ? parseCopyStatement(statement.text) : undefined;
+        if (copy !== undefined) {
+          yield await this.copy(copy);
+          continue;
+        }
+        yield { type: 'result', result: await this.run(statement, statement.text, []) };
+      } catch (error) {
+        yield { type: 'error', error: asSqlError(error) };
+        return;
+      }
+    }
+  }
+
+  async prepare(sql: string, paramTypes: readonly number[]): Promise<PreparedStatement> {
+    const statements = parseSql(sql);
+    if (statements.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
+    const statement = statements[0] ?? null;
+    const handle: Handle = { sql, statement };
+    if (statement === null || statement.kind === 'session' || statement.kind === 'transaction') {
+      return { paramTypes: paramTypes.map((t) => (t === 0 ? 25 : t)), fields: statement?.session?.action === 'show' ? [{ name: statement.session.name, typeOid: 25 }] : null, handle };
+    }
+    const described = await this.node.describe(sql);
+    const types = described.paramTypeOids.map((oid, i) => (paramTypes[i] !== undefined && paramTypes[i] !== 0 ? paramTypes[i] : oid === 0 ? 25 : oid));
+    return { paramTypes: types, fields: described.fields, handle };
+  }
+
+  async execute(prepared: PreparedStatement, params: readonly SqlValue[]): Promise<QueryResult> {
+    const handle = prepared.handle as Handle;
+    if (handle.statement === null) return { command: '', rowCount: 0, fields: null, rows: [] };
+    return this.run(handle.statement, handle.sql, params);
+  }
+
+  transactionStatus(): TransactionStatus {
+    return 'I';
+  }
+
+  cancel(): void {
+    this.running?.abort();
+  }
+
+  async close(): Promise<void> {
+    this.running?.abort();
+  }
+
+  // -------------------------------------------------------------------------
+
+  private async run(statement: ParsedStatement, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    switch (statement.kind) {
+      case 'read':
+      case 'unsupported':
+        return this.read(sql, params);
+      case 'write':
+      case 'ddl':
+        return this.write(sql, params);
+      case 'session':
+        return this.sessionCommand(statement.session as SessionCommand, sql, params);
+      case 'transaction':
+        throw new SqlError('0A000', 'explicit transactions (BEGIN … COMMIT) are not supported yet', {
+          hint: 'Run each statement on its own: every statement is atomic and linearizable.',
+        });
+    }
+  }
+
+  private async write(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    const results = await this.node.write(this.session, ++this.seq, [{ sql, params }]);
+    const result = results[0];
+    if (result === undefined) throw new SqlError('XX000', 'the write returned no result');
+    return result;
+  }
+
+  private async read(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    if (this.consistency === 'linearizable') await this.node.readBarrier();
+    const running = new AbortController();
+    this.running = running;
+    try {
+      return await this.node.query(sql, params, this.context(), running.signal);
+    } finally {
+      if (this.running === running) this.running = null;
+    }
+  }
+
+  private context(): ExecContext {
+    return {
+      time: Date.now(),
+      seed: randomInt(0, 2 ** 47),
+      session: {
+        user: this.info.user,
+        database: this.info.database,
+        backendPid: this.info.connectionId,
+        settings: Object.fromEntries(this.settings),
+      },
+    };
+  }
+
+  private async sessionCommand(command: SessionCommand, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    switch (command.action) {
+      case 'show':
+        if (command.name === CONSISTENCY_SETTING) return showResult(command.name, this.consistency);
+        if (command.name === STATUS_SETTING) return showResult(command.name, JSON.stringify(this.node.statusReport()));
+        if (command.name === CHECKSUM_SETTING) return showResult(command.name, JSON.stringify(await this.node.checksum()));
+        return this.node.query(sql, params, this.context());
+      case 'reset':
+        if (command.name === null) this.settings.clear();
+        else this.set(command.name, null);
+        return { command: 'RESET', rowCount: 0, fields: null, rows: [] };
+      case 'set':
+        this.set(command.name, command.value);
+        return { command: 'SET', rowCount: 0, fields: null, rows: [] };
+    }
+  }
+
+  private set(rawName: string, value: string | null): void {
+    const name = rawName.toLowerCase();
+    if (name === CONSISTENCY_SETTING) {
+      const v = (value ?? 'linearizable').toLowerCase();
+      if (v !== 'linearizable' && v !== 'local') {
+        throw new SqlError('22023', `invalid value for parameter "${CONSISTENCY_SETTING}": "${value ?? ''}"`, {
+          hint: 'Available values: linearizable, local.',
+        });
+      }
+      this.consistency = v;
+      return;
+    }
+    if (name === 'client_encoding' && value !== null && !/^(utf-?8|unicode)$/i.test(value)) {
+      throw new SqlError('0A000', `client_encoding "${value}" is not supported`, { hint: 'paxosql speaks UTF8 only.' });
+    }
+    if (value === null) this.settings.delete(name);
+    else this.settings.set(name, value);
+    if (REPORTED.has(name)) this.events.parameterStatus(REPORTED_NAMES[name] ?? name, value ?? '');
+  }
+
+  /** COPY … FROM STDIN goes through the log in batches of rows; COPY … TO STDOUT reads a linearizable snapshot. */
+  private async copy(copy: CopyStatement): Promise<StatementOutcome> {
+    const table = quoteName(copy.table);
+    if (copy.direction === 'to-stdout') {
+      const cols = copy.columns === null ? '*' : copy.columns.map(quoteName).join(', ');
+      const result = await this.read(`SELECT ${cols} FROM ${table}`, []);
+      return { type: 'copyOut', format: copy.format, fields: result.fields ?? [], rows: result.rows };
+    }
+    const columns = copy.columns ?? (await this.tableColumns(copy.table));
+    return { type: 'copyIn', sink: new CopyToLog(this, table, columns, copy) };
+  }
+
+  private async tableColumns(table: string): Promise<string[]> {
+    const described = await this.node.describe(`SELECT * FROM ${quoteName(table)}`);
+    if (described.fields === null) throw new SqlError('42P01', `relation "${table}" does not exist`);
+    return described.fields.map((f) => f.name);
+  }
+
+  /** Used by COPY: one log command inserting a batch of rows. */
+  async insertRows(table: string, columns: readonly string[], rows: readonly (readonly (string | null)[])[]): Promise<number> {
+    const params: SqlValue[] = [];
+    const tuples = rows.map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
+    const sql = `INSERT INTO ${table} (${columns.map(quoteName).join(', ')}) VALUES ${tuples.join(', ')}`;
+    const result = await this.write(sql, params);
+    return result.rowCount;
+  }
+}
+
+/**
+ * Rows of a COPY FROM STDIN, written to the log COPY_ROWS_PER_COMMAND at a
+ * time. Unlike Postgres, a COPY that fails midway keeps the batches already
+ * written (each batch is atomic, the whole COPY is not).
+ */
+class CopyToLog implements CopyInSink {
+  readonly format;
+  readonly columnCount: number;
+  private buffered: (readonly (string | null)[])[] = [];
+  private count = 0;
+
+  constructor(
+    private readonly session: ClusterSession,
+    private readonly table: string,
+    private readonly columns: readonly string[],
+    copy: CopyStatement,
+  ) {
+    this.format = copy.format;
+    this.columnCount = columns.length;
+  }
+
+  async writeRows(rows: readonly (readonly (string | null)[])[]): Promise<void> {
+    for (const row of rows) {
+      this.buffered.push(row);
+      if (this.buffered.length >= COPY_ROWS_PER_COMMAND) await this.flush();
+    }
+  }
+
+  async finish(): Promise<QueryResult> {
+    await this.flush();
+    return { command: `COPY ${this.count}`, rowCount: this.count, fields: null, rows: [] };
+  }
+
+  async abort(): Promise<void> {
+    this.buffered = [];
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffered.length === 0) return;
+    const rows = this.buffered;
+    this.buffered = [];
+    this.count += await this.session.insertRows(this.table, this.columns, rows);
+  }
+}
+
+function showResult(name: string, value: string): QueryResult {
+  return { command: 'SHOW', rowCount: 1, fields: [{ name, typeOid: 25 }], rows: [[value]] };
+}
+
+function quoteName(name: string): string {
+  return name
+    .split('.')
+    .map((part) => `"${part.replaceAll('"', '""')}"`)
+    .join('.');
+}
+
+function asSqlError(error: unknown): SqlError {
+  if (error instanceof SqlError) return error;
+  if (error instanceof Error && error.name === 'AbortError') return new SqlError('57014', 'canceling statement due to user request');
+  return new SqlError('XX000', error instanceof Error ? error.message : String(error));
+}

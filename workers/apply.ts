@@ -1,0 +1,163 @@
+// The apply worker: the only writer of a node's data.db. It runs in a piscina
+// pool of exactly one thread, so its tasks run one at a time, in the order the
+// runtime sends them, and the connection below is its private state.
+//
+// Each chosen entry is one SQLite transaction that also records the applied
+// slot, so a restarted node resumes at applied + 1 and never applies an entry
+// twice. Each command runs in its own SAVEPOINT: a failing statement (say a
+// unique violation) fails only its command, the same way on every replica. A
+// (node, session, seq) table makes a command that was chosen twice (a client
+// retry after a leader change) apply once.
+
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { decodeCommand, type Command } from '../src/cluster/command.js';
+import { SqlEngine } from '../src/sql/engine.js';
+import { toSqlError } from '../src/sql/errors.js';
+import type { QueryResult } from '../src/sql/types.js';
+import type { ApplyTask, ApplyReply, CommandOutcome, EntryToApply, WireError } from '../src/cluster/apply-protocol.js';
+
+interface State {
+  readonly db: Database.Database;
+  readonly engine: SqlEngine;
+  readonly self: number;
+  readonly readApplied: Database.Statement;
+  readonly writeApplied: Database.Statement;
+  readonly readSession: Database.Statement;
+  readonly writeSession: Database.Statement;
+}
+
+let state: State | null = null;
+
+/** The identity of the apply session: writes run as the cluster, not as a client. */
+const APPLY_SESSION = { user: 'paxosql', database: 'paxosql', backendPid: 0 };
+
+export default async function handle(task: ApplyTask): Promise<ApplyReply> {
+  switch (task.op) {
+    case 'open':
+      return open(task.path, task.self);
+    case 'apply':
+      return { op: 'apply', ...applyEntries(requireState(), task.entries) };
+    case 'snapshot':
+      return snapshot(requireState(), task.path);
+    case 'checksum':
+      return checksum(requireState());
+    case 'close':
+      state?.db.close();
+      state = null;
+      return { op: 'close' };
+  }
+}
+
+function requireState(): State {
+  if (state === null) throw new Error('apply worker used before open');
+  return state;
+}
+
+async function open(path: string, self: number): Promise<ApplyReply> {
+  state?.db.close();
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // The Paxos log is the durable record; data.db can lose its last commits on
+  // power loss and replay them from the log, so it need not fsync each one.
+  db.pragma('synchronous = NORMAL');
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS _paxosql_applied (id INTEGER PRIMARY KEY CHECK (id = 1), slot INTEGER NOT NULL);
+    INSERT OR IGNORE INTO _paxosql_applied (id, slot) VALUES (1, 0);
+    CREATE TABLE IF NOT EXISTS _paxosql_sessions (
+      node INTEGER NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL,
+      PRIMARY KEY (node, session)
+    ) WITHOUT ROWID;
+  `);
+  const engine = await SqlEngine.create(db);
+  state = {
+    db,
+    engine,
+    self,
+    readApplied: db.prepare('SELECT slot FROM _paxosql_applied WHERE id = 1').pluck(),
+    writeApplied: db.prepare('UPDATE _paxosql_applied SET slot = ? WHERE id = 1'),
+    readSession: db.prepare('SELECT seq FROM _paxosql_sessions WHERE node = ? AND session = ?').pluck(),
+    writeSession: db.prepare('INSERT OR REPLACE INTO _paxosql_sessions (node, session, seq) VALUES (?, ?, ?)'),
+  };
+  return { op: 'open', applied: Number(state.readApplied.get()) };
+}
+
+function applyEntries(s: State, entries: readonly EntryToApply[]): { applied: number; outcomes: CommandOutcome[] } {
+  const outcomes: CommandOutcome[] = [];
+  let applied = Number(s.readApplied.get());
+  for (const entry of entries) {
+    if (entry.slot <= applied) continue; // already applied before a restart
+    if (entry.slot !== applied + 1) throw new Error(`apply: slot ${entry.slot} after ${applied}`);
+    s.db.exec('BEGIN IMMEDIATE');
+    try {
+      entry.commands.forEach((bytes, index) => {
+        const outcome = applyCommand(s, entry, index, bytes);
+        if (outcome !== null) outcomes.push(outcome);
+      });
+      s.writeApplied.run(entry.slot);
+      s.db.exec('COMMIT');
+    } catch (error) {
+      if (s.db.inTransaction) s.db.exec('ROLLBACK');
+      throw error;
+    }
+    applied = entry.slot;
+  }
+  return { applied, outcomes };
+}
+
+/** Runs one command in its own savepoint; returns its outcome when this node proposed it. */
+function applyCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8Array): CommandOutcome | null {
+  let command: Command;
+  try {
+    command = decodeCommand(bytes);
+  } catch {
+    return null; // not ours to report: nobody correct proposed it, and it changes nothing
+  }
+  const { node, session, seq } = command.origin;
+  const mine = node === s.self;
+  const last = s.readSession.get(node, session) as number | bigint | undefined;
+  if (last !== undefined && Number(last) >= seq) {
+    return mine ? { session, seq, slot: entry.slot, kind: 'duplicate' } : null;
+  }
+  s.writeSession.run(node, session, seq);
+  const ctx = { time: command.time ?? entry.time, seed: entry.slot * 1024 + index, session: APPLY_SESSION };
+  s.db.exec('SAVEPOINT paxosql_command');
+  try {
+    const results: QueryResult[] = [];
+    for (const statement of command.statements) results.push(s.engine.execute(statement.sql, statement.params, ctx));
+    s.db.exec('RELEASE paxosql_command');
+    return mine ? { session, seq, slot: entry.slot, kind: 'ok', results } : null;
+  } catch (error) {
+    s.db.exec('ROLLBACK TO paxosql_command');
+    s.db.exec('RELEASE paxosql_command');
+    // The command failed, but it was applied: its seq (written outside the savepoint) stays recorded.
+    return mine ? { session, seq, slot: entry.slot, kind: 'error', error: wireError(error) } : null;
+  }
+}
+
+function wireError(error: unknown): WireError {
+  const e = toSqlError(error);
+  return { code: e.code, message: e.message, ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) };
+}
+
+function snapshot(s: State, path: string): ApplyReply {
+  const slot = Number(s.readApplied.get());
+  s.db.prepare('VACUUM INTO ?').run(path);
+  return { op: 'snapshot', slot };
+}
+
+/** A digest of every row of every table, for comparing replicas. */
+function checksum(s: State): ApplyReply {
+  const tables = s.db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_paxosql_applied' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  const lines: string[] = [];
+  for (const table of tables) {
+    const rows = s.db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`).raw(true).all() as unknown[][];
+    const encoded = rows.map((row) => JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v)));
+    encoded.sort();
+    lines.push(`${table}:${rows.length}`, ...encoded);
+  }
+  return { op: 'checksum', applied: Number(s.readApplied.get()), digest: createHash('sha256').update(lines.join('\n')).digest('hex'), rows: lines.length - tables.length };
+}
