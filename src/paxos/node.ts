@@ -40,6 +40,7 @@ import type {
   ReadIndexReplyMsg,
   ReadState,
   Ready,
+  SnapshotOfferMsg,
   Role,
   Slot,
   Value,
@@ -90,6 +91,7 @@ class Outbox {
   messages: Message[] = [];
   readStates: ReadState[] = [];
   dropped: Uint8Array[] = [];
+  snapshot: { from: NodeId; slot: Slot } | null = null;
 
   isEmpty(): boolean {
     return (
@@ -97,7 +99,8 @@ class Outbox {
       this.accepted.size === 0 &&
       this.messages.length === 0 &&
       this.readStates.length === 0 &&
-      this.dropped.length === 0
+      this.dropped.length === 0 &&
+      this.snapshot === null
     );
   }
 }
@@ -111,6 +114,7 @@ export interface PaxosStatus {
   readonly ballot: Ballot;
   readonly commit: Slot;
   readonly handedOut: Slot;
+  readonly compactedThrough: Slot;
   readonly nextSlot: Slot;
   readonly queued: number;
   readonly inFlight: number;
@@ -143,6 +147,8 @@ export class PaxosNode {
   private commit: Slot;
   /** Committed entries up to here were handed to the runtime in a Ready. */
   private handedOut: Slot;
+  /** Entries at or below this slot are compacted away (chosen, applied, in a snapshot). */
+  private compactedThrough: Slot;
   private catchupAllowedAtTick = 0;
 
   // Roles and time.
@@ -197,7 +203,10 @@ export class PaxosNode {
     this.promised = durable?.promised ?? ZERO_BALLOT;
     this.highestRound = this.promised.round;
     const applied = durable?.applied ?? 0;
+    this.compactedThrough = durable?.compactedThrough ?? 0;
+    invariant(this.compactedThrough <= applied, 'compacted beyond the applied slot');
     for (const e of durable?.accepted ?? []) {
+      if (e.slot <= this.compactedThrough) continue;
       // The runtime persists learned chosen values too, so at and below the
       // applied slot the durable value is the chosen one.
       this.log.set(e.slot, { ballot: e.ballot, value: e.value, chosen: e.slot <= applied });
@@ -260,6 +269,11 @@ export class PaxosNode {
         return this.onReadIndex(msg);
       case 'read-index-reply':
         return this.onReadIndexReply(msg);
+      case 'snapshot-offer':
+        return this.onSnapshotOffer(msg);
+      case 'snapshot-request':
+      case 'snapshot-chunk':
+        return; // refused by validation: the runtime handles snapshot transfer
     }
   }
 
@@ -334,6 +348,7 @@ export class PaxosNode {
       committed,
       readStates: out.readStates,
       dropped: out.dropped,
+      snapshot: out.snapshot,
     };
   }
 
@@ -341,6 +356,32 @@ export class PaxosNode {
   advance(): void {
     invariant(this.readyOutstanding, 'advance() without a Ready');
     this.readyOutstanding = false;
+  }
+
+  /**
+   * Forget entries through `slot`: the runtime has applied them and holds a
+   * snapshot at or beyond it. Peers that need them get a snapshot offer.
+   */
+  compact(slot: Slot): void {
+    invariant(slot <= this.handedOut, `compact through ${slot} beyond the handed-out slot ${this.handedOut}`);
+    if (slot <= this.compactedThrough) return;
+    for (let s = this.compactedThrough + 1; s <= slot; s++) this.log.delete(s);
+    this.compactedThrough = slot;
+  }
+
+  /**
+   * The runtime installed a snapshot that reflects every slot through `slot`.
+   * Returns false (and changes nothing) when we already know that much.
+   */
+  restoreSnapshot(slot: Slot): boolean {
+    if (slot <= this.commit) return false;
+    for (const s of [...this.log.keys()]) if (s <= slot) this.log.delete(s);
+    this.compactedThrough = slot;
+    this.commit = slot;
+    this.handedOut = slot;
+    if (this.nextSlot <= slot) this.nextSlot = slot + 1;
+    this.advanceCommit();
+    return true;
   }
 
   status(): PaxosStatus {
@@ -352,6 +393,7 @@ export class PaxosNode {
       ballot: this.ballot,
       commit: this.commit,
       handedOut: this.handedOut,
+      compactedThrough: this.compactedThrough,
       nextSlot: this.nextSlot,
       queued: this.queue.length,
       inFlight: this.inflight.size,
@@ -415,6 +457,12 @@ export class PaxosNode {
 
   private onPrepare(msg: PrepareMsg): void {
     this.observeRound(msg.ballot.round);
+    if (msg.fromSlot <= this.compactedThrough) {
+      // We cannot report slots we compacted; promising without them would let
+      // the candidate fill chosen slots with no-ops. It must catch up first.
+      this.send({ type: 'snapshot-offer', from: this.id, to: msg.from, slot: this.compactedThrough });
+      return;
+    }
     if (compareBallots(msg.ballot, this.promised) < 0) return this.nack(msg.from, msg.ballot);
     if (compareBallots(msg.ballot, this.promised) > 0) {
       this.setPromised(msg.ballot);
@@ -730,6 +778,10 @@ export class PaxosNode {
 
   /** Any node answers with what it knows chosen; learners never trust anything else. */
   private onCatchup(msg: CatchupMsg): void {
+    if (msg.fromSlot <= this.compactedThrough) {
+      this.send({ type: 'snapshot-offer', from: this.id, to: msg.from, slot: this.compactedThrough });
+      return;
+    }
     const entries: ChosenEntry[] = [];
     const last = Math.min(msg.toSlot, this.commit, msg.fromSlot + this.config.maxEntriesPerMessage - 1);
     for (let slot = msg.fromSlot; slot <= last; slot++) {
@@ -761,6 +813,16 @@ export class PaxosNode {
       this.catchupAllowedAtTick = 0;
       this.requestCatchup(msg.commit);
     }
+  }
+
+  /** A peer compacted past what we need: give up any candidacy and ask the runtime to fetch its snapshot. */
+  private onSnapshotOffer(msg: SnapshotOfferMsg): void {
+    if (msg.slot <= this.commit || this.role === 'leader') {
+      this.stats.staleMessages++;
+      return;
+    }
+    if (this.role !== 'follower') this.becomeFollower(null);
+    this.out.snapshot = { from: msg.from, slot: msg.slot };
   }
 
   private onNack(msg: NackMsg): void {

@@ -149,6 +149,30 @@ export interface ReadIndexReplyMsg extends Envelope {
   readonly index: Slot;
 }
 
+/**
+ * "I compacted my log through `slot`: what you asked for is in my snapshot."
+ * Sent instead of a Promise or Chosen when the asked-for slots are gone.
+ */
+export interface SnapshotOfferMsg extends Envelope {
+  readonly type: 'snapshot-offer';
+  readonly slot: Slot;
+}
+/** Runtime-level: ask a peer for a chunk of its snapshot at `slot` (0: its latest). */
+export interface SnapshotRequestMsg extends Envelope {
+  readonly type: 'snapshot-request';
+  readonly slot: Slot;
+  readonly offset: number;
+}
+/** Runtime-level: a chunk of a snapshot file; `digest` is the SHA-256 of the whole file. */
+export interface SnapshotChunkMsg extends Envelope {
+  readonly type: 'snapshot-chunk';
+  readonly slot: Slot;
+  readonly offset: number;
+  readonly total: number;
+  readonly digest: Uint8Array;
+  readonly data: Uint8Array;
+}
+
 export type Message =
   | PreVoteMsg
   | PreVoteReplyMsg
@@ -163,7 +187,13 @@ export type Message =
   | ChosenMsg
   | ForwardMsg
   | ReadIndexMsg
-  | ReadIndexReplyMsg;
+  | ReadIndexReplyMsg
+  | SnapshotOfferMsg
+  | SnapshotRequestMsg
+  | SnapshotChunkMsg;
+
+/** Messages the runtime handles itself (snapshot transfer); the core never sees them. */
+export type RuntimeMessage = SnapshotRequestMsg | SnapshotChunkMsg;
 
 export type MessageType = Message['type'];
 
@@ -194,6 +224,11 @@ export interface Ready {
   readonly readStates: readonly ReadState[];
   /** Commands proposed here that this node will never put in a slot (leadership lost). */
   readonly dropped: readonly Uint8Array[];
+  /**
+   * This node is behind a peer's compaction point: fetch that peer's snapshot
+   * (at `slot` or later), install it, then call restoreSnapshot().
+   */
+  readonly snapshot: { readonly from: NodeId; readonly slot: Slot } | null;
 }
 
 export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
@@ -240,6 +275,8 @@ export interface DurableState {
   readonly accepted: readonly AcceptedEntry[];
   /** The highest slot whose value the state machine has durably applied. */
   readonly applied: Slot;
+  /** Entries at or below this slot were compacted away (they are in the snapshot the state came from). */
+  readonly compactedThrough?: Slot;
 }
 
 /** Counters that the runtime exports as metrics. */

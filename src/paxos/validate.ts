@@ -90,6 +90,11 @@ export function invalidReason(msg: Message, limits: ValidationLimits): string | 
       return firstProblem(isCount(msg.id), 'id');
     case 'read-index-reply':
       return firstProblem(isCount(msg.id), 'id', msg.index === -1 || isCount(msg.index), 'index');
+    case 'snapshot-offer':
+      return firstProblem(isSlot(msg.slot), 'slot');
+    case 'snapshot-request':
+    case 'snapshot-chunk':
+      return 'snapshot transfer is the runtime\'s, not the core\'s';
     default:
       return unknownType(msg);
   }

@@ -47,6 +47,9 @@ export const MESSAGE_TYPE_CODES: { readonly [T in MessageType]: number } = {
   forward: 12,
   'read-index': 13,
   'read-index-reply': 14,
+  'snapshot-offer': 15,
+  'snapshot-request': 16,
+  'snapshot-chunk': 17,
 };
 
 const TYPE_BY_CODE: ReadonlyMap<number, MessageType> = new Map(
@@ -268,6 +271,20 @@ function writeBody(w: ByteWriter, msg: Message): void {
       w.uvarint(msg.id);
       writeReadIndex(w, msg.index);
       return;
+    case 'snapshot-offer':
+      w.uvarint(msg.slot);
+      return;
+    case 'snapshot-request':
+      w.uvarint(msg.slot);
+      w.uvarint(msg.offset);
+      return;
+    case 'snapshot-chunk':
+      w.uvarint(msg.slot);
+      w.uvarint(msg.offset);
+      w.uvarint(msg.total);
+      w.bytes(msg.digest);
+      w.bytes(msg.data);
+      return;
     default:
       assertNever(msg, 'message type');
   }
@@ -363,6 +380,23 @@ function readBody(r: ByteReader, type: MessageType, from: number, to: number): M
       const index = readReadIndex(r);
       return { type, from, to, id, index };
     }
+    case 'snapshot-offer': {
+      const slot = r.uvarint();
+      return { type, from, to, slot };
+    }
+    case 'snapshot-request': {
+      const slot = r.uvarint();
+      const offset = r.uvarint();
+      return { type, from, to, slot, offset };
+    }
+    case 'snapshot-chunk': {
+      const slot = r.uvarint();
+      const offset = r.uvarint();
+      const total = r.uvarint();
+      const digest = r.bytes();
+      const data = r.bytes();
+      return { type, from, to, slot, offset, total, digest, data };
+    }
     default: {
       const unknown: never = type;
       throw new DecodeError(`no decoder for message type ${String(unknown)}`);
@@ -385,6 +419,8 @@ function messageSizeHint(msg: Message): number {
       for (const c of msg.commands) n += c.length + 4;
       return n;
     }
+    case 'snapshot-chunk':
+      return msg.data.length + msg.digest.length + 16;
     default:
       return 32;
   }

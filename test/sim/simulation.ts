@@ -38,6 +38,7 @@ export interface FaultCounts {
   crashes: number;
   partitions: number;
   pauses: number;
+  snapshots: number;
 }
 
 export interface SimResult {
@@ -86,13 +87,16 @@ type SimEvent =
   | { readonly kind: 'restart'; readonly node: NodeId }
   | { readonly kind: 'resume'; readonly node: NodeId; readonly incarnation: number }
   | { readonly kind: 'heal-partition'; readonly partition: number }
-  | { readonly kind: 'heal-all' };
+  | { readonly kind: 'heal-all' }
+  | { readonly kind: 'snapshot'; readonly to: NodeId; readonly from: NodeId; readonly incarnation: number };
 
 /** What survives a crash: exactly what the runtime persisted from Readys, plus the applied state. */
 interface Disk {
   promised: Ballot;
   readonly accepted: Map<Slot, AcceptedEntry>;
   applied: Slot;
+  /** Slots at or below this are compacted away; the applied state up to here is the snapshot. */
+  compacted: Slot;
 }
 
 interface SimNode {
@@ -164,7 +168,9 @@ class Simulation {
   private nextReadId = 1;
   private readonly violations: string[] = [];
   private readonly livenessFailures: string[] = [];
-  private readonly faults: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0 };
+  private readonly faults: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0 };
+  /** Compact every this many applied slots (0: never); half the runs compact. */
+  private readonly compactEvery: number;
   private readonly tail: string[] = [];
   private traceTail: string[] = [];
 
@@ -178,13 +184,14 @@ class Simulation {
     this.clientsStopAt = this.faultMs + quietMs / 3;
     this.lossRate = this.rng.next() * 0.3;
     this.dupRate = this.rng.next() * 0.1;
+    this.compactEvery = this.rng.chance(0.5) ? this.rng.between(5, 40) : 0;
   }
 
   run(): SimResult {
     for (const id of this.ids) {
       const node: SimNode = {
         id,
-        disk: { promised: ZERO_BALLOT, accepted: new Map(), applied: 0 },
+        disk: { promised: ZERO_BALLOT, accepted: new Map(), applied: 0, compacted: 0 },
         core: null,
         incarnation: 0,
         paused: false,
@@ -199,7 +206,7 @@ class Simulation {
     }
     this.queue.push(this.rng.between(100, 300), { kind: 'fault' });
     this.queue.push(this.faultMs, { kind: 'heal-all' });
-    this.trace(`seed ${this.options.seed} nodes ${this.ids.length} loss ${this.lossRate.toFixed(3)} dup ${this.dupRate.toFixed(3)}`);
+    this.trace(`seed ${this.options.seed} nodes ${this.ids.length} loss ${this.lossRate.toFixed(3)} dup ${this.dupRate.toFixed(3)} compact every ${this.compactEvery}`);
 
     for (;;) {
       const next = this.queue.pop();
@@ -245,6 +252,8 @@ class Simulation {
         return this.healPartition(event.partition);
       case 'heal-all':
         return this.healAll();
+      case 'snapshot':
+        return this.transferSnapshot(event.to, event.from, event.incarnation);
     }
   }
 
@@ -254,7 +263,12 @@ class Simulation {
     node.core = new PaxosNode(
       simConfig(node.id, this.ids, this.options.bug),
       { random: () => random.next(), now: () => 1_700_000_000_000 + this.now },
-      { promised: node.disk.promised, accepted: [...node.disk.accepted.values()], applied: node.disk.applied },
+      {
+        promised: node.disk.promised,
+        accepted: [...node.disk.accepted.values()],
+        applied: node.disk.applied,
+        compactedThrough: node.disk.compacted,
+      },
     );
     this.queue.push(this.now + this.rng.between(1, TICK_MS), { kind: 'tick', node: node.id, incarnation: node.incarnation });
   }
@@ -308,10 +322,54 @@ class Simulation {
       }
       for (const entry of ready.committed) this.apply(node, entry.slot, entry.value);
       for (const rs of ready.readStates) this.onReadState(node.id, rs);
+      if (ready.snapshot !== null) {
+        this.trace(`n${node.id} wants the snapshot of n${ready.snapshot.from} (through ${ready.snapshot.slot})`);
+        this.queue.push(this.now + this.net.between(5, 50), {
+          kind: 'snapshot',
+          to: node.id,
+          from: ready.snapshot.from,
+          incarnation: node.incarnation,
+        });
+      }
       core.advance();
+      this.maybeCompact(node, core);
       const after = core.describe();
       if (after !== before) this.trace(`n${node.id} ${before} -> ${after}`);
     }
+  }
+
+  /** In runs that compact, keep the log short: snapshot and drop entries below the applied slot. */
+  private maybeCompact(node: SimNode, core: PaxosNode): void {
+    if (this.compactEvery === 0 || node.disk.applied - node.disk.compacted < this.compactEvery) return;
+    const through = node.disk.applied - this.rng.int(5);
+    if (through <= node.disk.compacted) return;
+    core.compact(through);
+    for (const slot of [...node.disk.accepted.keys()]) if (slot <= through) node.disk.accepted.delete(slot);
+    node.disk.compacted = through;
+    this.trace(`n${node.id} compacted through ${through}`);
+  }
+
+  /**
+   * Copy `from`'s snapshot (its applied state through its compaction point)
+   * to `to`, as the runtime streams a data.db copy, if both are up and can talk.
+   */
+  private transferSnapshot(toId: NodeId, fromId: NodeId, incarnation: number): void {
+    const to = this.node(toId);
+    const from = this.node(fromId);
+    if (to.core === null || to.paused || to.incarnation !== incarnation) return;
+    if (from.core === null || this.blocked.has(link(fromId, toId)) || this.blocked.has(link(toId, fromId))) return;
+    const slot = from.disk.compacted;
+    if (slot <= to.disk.applied) return;
+    for (let s = to.disk.applied + 1; s <= slot; s++) {
+      if (!this.chosen.has(s)) this.violation(`n${fromId} has a snapshot through ${slot} but slot ${s} was never applied anywhere`);
+    }
+    to.disk.applied = slot;
+    to.disk.compacted = slot;
+    for (const s of [...to.disk.accepted.keys()]) if (s <= slot) to.disk.accepted.delete(s);
+    const restored = to.core.restoreSnapshot(slot);
+    this.faults.snapshots++;
+    this.trace(`n${toId} installed the snapshot of n${fromId} through ${slot} (${restored ? 'restored' : 'already known'})`);
+    this.drain(to);
   }
 
   private persist(node: SimNode, ready: Ready): void {
@@ -714,5 +772,11 @@ export function describeMessage(m: Message): string {
       return `${head} #${m.id}`;
     case 'read-index-reply':
       return `${head} #${m.id} index ${m.index}`;
+    case 'snapshot-offer':
+      return `${head} through ${m.slot}`;
+    case 'snapshot-request':
+      return `${head} slot ${m.slot} offset ${m.offset}`;
+    case 'snapshot-chunk':
+      return `${head} slot ${m.slot} bytes ${m.offset}+${m.data.length}/${m.total}`;
   }
 }

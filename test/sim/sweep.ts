@@ -28,7 +28,7 @@ export function runSeeds(options: SweepOptions): SweepSummary {
     violations: 0,
     liveness_failures: 0,
     chosen: 0,
-    faults: { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0 },
+    faults: { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0 },
     first_failing_seed: null,
   };
   for (let seed = options.from; seed < options.from + options.count; seed++) {
@@ -40,6 +40,7 @@ export function runSeeds(options: SweepOptions): SweepSummary {
     summary.faults.crashes += result.faults.crashes;
     summary.faults.partitions += result.faults.partitions;
     summary.faults.pauses += result.faults.pauses;
+    summary.faults.snapshots += result.faults.snapshots;
     const violated = result.violations.length > 0;
     const stuck = result.livenessFailures.length > 0;
     if (violated) summary.violations++;

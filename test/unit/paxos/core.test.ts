@@ -343,3 +343,50 @@ describe('the Ready contract and restarts', () => {
     expect(c.node(1).propose([cmd('3')])).toBe('overloaded');
   });
 });
+
+describe('compaction and snapshots', () => {
+  it('a follower behind the leader\'s compaction point is offered a snapshot and resumes after restoring it', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    c.tickAll(3);
+    const f = c.ids.find((i) => i !== a)!;
+    const others = (m: Message) => m.to !== f && m.from !== f;
+    for (let i = 0; i < 6; i++) c.node(a).propose([cmd(`w${i}`)]);
+    c.deliverAll(others);
+    c.tickAll(3, others);
+    const commit = c.node(a).status().commit;
+    for (const id of c.ids) if (id !== f) c.node(id).compact(commit);
+    // f reconnects: it cannot get the compacted slots from the log.
+    c.tickAll(5);
+    const offered = c.node(f);
+    expect(offered.status().commit).toBeLessThan(commit);
+    expect(c.snapshotsWanted.get(f)).toContainEqual({ from: a, slot: commit });
+    // The runtime installs the leader's snapshot, then the log carries on.
+    expect(offered.restoreSnapshot(commit)).toBe(true);
+    c.node(a).propose([cmd('after')]);
+    c.deliverAll();
+    c.tickAll(3);
+    expect(c.appliedTexts(f)).toEqual(['after']);
+    expect(offered.status().commit).toBe(c.node(a).status().commit);
+  });
+
+  it('reports the snapshot to fetch in the Ready', () => {
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    n.step({ type: 'snapshot-offer', from: 2, to: 1, slot: 40 });
+    expect(drain(n).snapshot).toEqual({ from: 2, slot: 40 });
+    // Stale offers (we know that much already) are ignored.
+    expect(n.restoreSnapshot(40)).toBe(true);
+    n.step({ type: 'snapshot-offer', from: 2, to: 1, slot: 30 });
+    expect(n.hasReady()).toBe(false);
+  });
+
+  it('an acceptor refuses to promise below its compaction point and offers its snapshot instead', () => {
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env, { promised: ZERO_BALLOT, accepted: [], applied: 10, compactedThrough: 10 });
+    n.step({ type: 'prepare', from: 2, to: 1, ballot: { round: 3, node: 2 }, fromSlot: 5 });
+    const r = drain(n);
+    expect(r.promised).toBeNull();
+    expect(r.messages).toEqual([{ type: 'snapshot-offer', from: 1, to: 2, slot: 10 }]);
+    n.step({ type: 'prepare', from: 2, to: 1, ballot: { round: 3, node: 2 }, fromSlot: 11 });
+    expect(drain(n).messages.map((m) => m.type)).toEqual(['promise']);
+  });
+});

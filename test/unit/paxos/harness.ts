@@ -38,6 +38,7 @@ export class TestCluster {
   readonly nodes = new Map<NodeId, PaxosNode>();
   readonly applied = new Map<NodeId, ChosenEntry[]>();
   readonly reads = new Map<NodeId, ReadState[]>();
+  readonly snapshotsWanted = new Map<NodeId, NonNullable<Ready['snapshot']>[]>();
   readonly durable = new Map<NodeId, { promised: DurableState['promised']; accepted: Map<number, DurableState['accepted'][number]> }>();
   pending: Message[] = [];
   readonly ids: NodeId[];
@@ -50,6 +51,7 @@ export class TestCluster {
       this.nodes.set(id, new PaxosNode(testConfig(id, this.ids, overrides), { random: () => r.next(), now: () => 1000 }));
       this.applied.set(id, []);
       this.reads.set(id, []);
+      this.snapshotsWanted.set(id, []);
       this.durable.set(id, { promised: { round: 0, node: 0 }, accepted: new Map() });
     }
   }
@@ -75,6 +77,7 @@ export class TestCluster {
     this.pending.push(...ready.messages);
     this.applied.get(id)!.push(...ready.committed);
     this.reads.get(id)!.push(...ready.readStates);
+    if (ready.snapshot !== null) this.snapshotsWanted.get(id)!.push(ready.snapshot);
     this.node(id).advance();
   }
 

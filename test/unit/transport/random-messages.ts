@@ -80,6 +80,12 @@ export function randomMessage(rand: Rand, type: MessageType, from: NodeId = 1 + 
       return { type, from, to, id: num(rand) };
     case 'read-index-reply':
       return { type, from, to, id: num(rand), index: rand() < 0.2 ? -1 : Math.min(num(rand), Number.MAX_SAFE_INTEGER - 1) };
+    case 'snapshot-offer':
+      return { type, from, to, slot: num(rand) };
+    case 'snapshot-request':
+      return { type, from, to, slot: num(rand), offset: num(rand) };
+    case 'snapshot-chunk':
+      return { type, from, to, slot: num(rand), offset: num(rand), total: num(rand), digest: bytes(rand, 33), data: bytes(rand, 200) };
     default: {
       const unknown: never = type;
       throw new Error(`no generator for ${String(unknown)}`);
