@@ -10,6 +10,8 @@
 // retry after a leader change) apply once.
 
 import { createHash } from 'node:crypto';
+import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { createSnapshot } from '../src/storage/snapshot.js';
 import Database from 'better-sqlite3';
 import { decodeCommand, type Command } from '../src/cluster/command.js';
 import { SqlEngine } from '../src/sql/engine.js';
@@ -18,6 +20,7 @@ import type { QueryResult } from '../src/sql/types.js';
 import type { ApplyTask, ApplyReply, CommandOutcome, EntryToApply, WireError } from '../src/cluster/apply-protocol.js';
 
 interface State {
+  readonly path: string;
   readonly db: Database.Database;
   readonly engine: SqlEngine;
   readonly self: number;
@@ -39,7 +42,9 @@ export default async function handle(task: ApplyTask): Promise<ApplyReply> {
     case 'apply':
       return { op: 'apply', ...applyEntries(requireState(), task.entries) };
     case 'snapshot':
-      return snapshot(requireState(), task.path);
+      return snapshot(requireState(), task.dir);
+    case 'install':
+      return install(task.path);
     case 'checksum':
       return checksum(requireState());
     case 'close':
@@ -71,6 +76,7 @@ async function open(path: string, self: number): Promise<ApplyReply> {
   `);
   const engine = await SqlEngine.create(db);
   state = {
+    path,
     db,
     engine,
     self,
@@ -140,10 +146,30 @@ function wireError(error: unknown): WireError {
   return { code: e.code, message: e.message, ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) };
 }
 
-function snapshot(s: State, path: string): ApplyReply {
+function snapshot(s: State, dir: string): ApplyReply {
   const slot = Number(s.readApplied.get());
-  s.db.prepare('VACUUM INTO ?').run(path);
-  return { op: 'snapshot', slot };
+  const info = createSnapshot(s.db, dir, slot);
+  return { op: 'snapshot', slot, path: info.path };
+}
+
+/**
+ * Replace data.db by a snapshot. The runtime has stopped sending entries and
+ * closed the read pool, so this thread holds the only connection.
+ */
+async function install(snapshotPath: string): Promise<ApplyReply> {
+  const s = requireState();
+  s.db.close();
+  state = null;
+  for (const suffix of ['-wal', '-shm', '']) rmSync(s.path + suffix, { force: true });
+  const temp = `${s.path}.installing`;
+  copyFileSync(snapshotPath, temp);
+  const fd = openSync(temp, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temp, s.path);
+  const reopened = await open(s.path, s.self);
+  if (reopened.op !== 'open') throw new Error('reopen after install failed');
+  return { op: 'install', applied: reopened.applied };
 }
 
 /** A digest of every row of every table, for comparing replicas. */

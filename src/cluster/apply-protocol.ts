@@ -12,7 +12,10 @@ export interface EntryToApply {
 export type ApplyTask =
   | { readonly op: 'open'; readonly path: string; readonly self: number }
   | { readonly op: 'apply'; readonly entries: readonly EntryToApply[] }
-  | { readonly op: 'snapshot'; readonly path: string }
+  /** Copy data.db into `dir` as the snapshot at the applied slot (VACUUM INTO, fsync, rename). */
+  | { readonly op: 'snapshot'; readonly dir: string }
+  /** Replace data.db by the snapshot file at `path` (copied; the file stays for serving peers). */
+  | { readonly op: 'install'; readonly path: string }
   | { readonly op: 'checksum' }
   | { readonly op: 'close' };
 
@@ -34,6 +37,7 @@ export type CommandOutcome =
 export type ApplyReply =
   | { readonly op: 'open'; readonly applied: number }
   | { readonly op: 'apply'; readonly applied: number; readonly outcomes: readonly CommandOutcome[] }
-  | { readonly op: 'snapshot'; readonly slot: number }
+  | { readonly op: 'snapshot'; readonly slot: number; readonly path: string }
+  | { readonly op: 'install'; readonly applied: number }
   | { readonly op: 'checksum'; readonly applied: number; readonly digest: string; readonly rows: number }
   | { readonly op: 'close' };

@@ -12,6 +12,8 @@ import { formatBallot } from '../paxos/ballot.js';
 import { PaxosNode, type PaxosStatus } from '../paxos/node.js';
 import type { Message, NodeId, PaxosConfig, Ready, Slot } from '../paxos/types.js';
 import { SqlitePaxosLog } from '../storage/sqlite-paxos-log.js';
+import { listSnapshots, pruneSnapshots, type SnapshotInfo } from '../storage/snapshot.js';
+import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { createRandom } from '../util/random.js';
 import { SqlError, type FieldInfo, type QueryResult, type SqlValue } from '../sql/types.js';
@@ -77,6 +79,15 @@ export class ClusterNode {
   private readonly pendingReads = new Map<number, PendingRead>();
   private appliedWaiters: { index: Slot; resolve: () => void }[] = [];
   private lastRole = '';
+  private snapshotsDir = '';
+  private snapshotServer!: SnapshotServer;
+  private snapshotFetcher!: SnapshotFetcher;
+  /** A snapshot is being taken or installed: the apply pipeline waits. */
+  private snapshotting = false;
+  private installing = false;
+  private applyIdle: (() => void)[] = [];
+  /** Settles when a running snapshot install is done; reads wait for it. */
+  private installDone: Promise<void> | null = null;
 
   private constructor(
     readonly config: ClusterConfig,
@@ -96,24 +107,22 @@ export class ClusterNode {
   private async open(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
     this.log = SqlitePaxosLog.open(join(this.dataDir, 'paxos.db'), { logger: this.logger });
+    this.snapshotsDir = join(this.dataDir, 'snapshots');
     const dataPath = join(this.dataDir, 'data.db');
     this.applyPool = new Piscina({ filename: workerFile('apply'), minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY });
     const opened = (await this.applyPool.run({ op: 'open', path: dataPath, self: this.id } satisfies ApplyTask)) as ApplyReply;
     if (opened.op !== 'open') throw new Error('apply worker did not open');
     this.applied = opened.applied;
-    this.readPool = new Piscina({
-      filename: workerFile('read'),
-      minThreads: this.config.readThreads,
-      maxThreads: this.config.readThreads,
-      idleTimeout: Number.POSITIVE_INFINITY,
-      workerData: { path: dataPath } satisfies ReadWorkerData,
-    });
+    const compactedThrough = this.log.firstSlot() - 1;
+    if (this.applied < compactedThrough) await this.recoverFromOwnSnapshot(compactedThrough);
+    this.readPool = this.openReadPool();
     const durable = this.log.load();
     const random = createRandom(this.incarnation);
     this.core = new PaxosNode(this.paxosConfig(), { random: () => random.next(), now: () => Date.now() }, {
       promised: durable.promised,
       accepted: durable.accepted,
       applied: this.applied,
+      compactedThrough,
     });
     const me = this.config.nodes.find((n) => n.id === this.id);
     if (me === undefined) throw new Error(`node ${this.id} is not in the configuration`);
@@ -126,12 +135,32 @@ export class ClusterNode {
       peers: new Map(this.config.nodes.filter((n) => n.id !== this.id).map((n) => [n.id, { host: n.host, port: n.peerPort }])),
       logger: this.logger,
     });
-    this.transport.onMessage((msg: Message) => {
-      this.core.step(msg);
-      this.schedule();
-    });
+    const sendRuntime = (msg: Message) => this.transport.send(msg);
+    this.snapshotServer = new SnapshotServer(this.id, this.snapshotsDir, sendRuntime, this.logger);
+    this.snapshotFetcher = new SnapshotFetcher(this.id, this.snapshotsDir, sendRuntime);
+    this.transport.onMessage((msg: Message) => this.onMessage(msg));
     this.ticker = setInterval(() => this.onTick(), this.config.tickMs);
     this.logger.info({ applied: this.applied, promised: formatBallot(durable.promised), entries: durable.accepted.length }, 'node started');
+  }
+
+  private openReadPool(): Piscina {
+    return new Piscina({
+      filename: workerFile('read'),
+      minThreads: this.config.readThreads,
+      maxThreads: this.config.readThreads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData: { path: join(this.dataDir, 'data.db') } satisfies ReadWorkerData,
+    });
+  }
+
+  private onMessage(msg: Message): void {
+    if (msg.type === 'snapshot-request') {
+      this.snapshotServer.onRequest(msg).catch((error: unknown) => this.logger.warn({ err: error, peer: msg.from }, 'could not serve a snapshot chunk'));
+      return;
+    }
+    if (msg.type === 'snapshot-chunk') return this.snapshotFetcher.onChunk(msg);
+    this.core.step(msg);
+    this.schedule();
   }
 
   private paxosConfig(): PaxosConfig {
@@ -178,6 +207,7 @@ export class ClusterNode {
         this.applyQueue.push({ slot: e.slot, time: e.value.kind === 'batch' ? e.value.time : 0, commands: e.value.kind === 'batch' ? e.value.commands : [] });
       }
       for (const rs of ready.readStates) this.onReadState(rs);
+      if (ready.snapshot !== null && !this.snapshotFetcher.busy && !this.installing) void this.catchUpFromSnapshot(ready.snapshot.from);
       this.core.advance();
     }
     if (this.core.hasReady()) this.schedule();
@@ -202,7 +232,11 @@ export class ClusterNode {
   // Applying.
 
   private kickApply(): void {
-    if (this.applying || this.applyQueue.length === 0 || this.stopped) return;
+    if (this.applying || this.stopped) return;
+    if (this.applyQueue.length === 0 || this.installing || this.snapshotting) {
+      for (const resolve of this.applyIdle.splice(0)) resolve();
+      return;
+    }
     this.applying = true;
     const entries = this.applyQueue.splice(0, APPLY_BATCH_ENTRIES);
     (this.applyPool.run({ op: 'apply', entries } satisfies ApplyTask) as Promise<ApplyReply>).then(
@@ -210,6 +244,7 @@ export class ClusterNode {
         this.applying = false;
         if (reply.op !== 'apply') throw new Error('apply worker answered the wrong task');
         this.onApplied(reply.applied, reply.outcomes);
+        this.maybeSnapshot();
         this.kickApply();
       },
       (error: unknown) => {
@@ -240,6 +275,95 @@ export class ClusterNode {
     if (outcome.kind === 'ok') pending.resolve(outcome.results);
     else if (outcome.kind === 'error') pending.reject(fromWire(outcome.error));
     else pending.reject(new SqlError('40003', 'statement completion unknown', { detail: 'the command was applied earlier, by a copy of it proposed before' }));
+  }
+
+  /** Resolves when no apply task is running (and none will start while installing or snapshotting). */
+  private whenApplyIdle(): Promise<void> {
+    if (!this.applying) return Promise.resolve();
+    return new Promise((resolve) => this.applyIdle.push(resolve));
+  }
+
+  // -------------------------------------------------------------------------
+  // Snapshots and compaction.
+
+  /** When the log holds more than compactionThreshold applied entries, snapshot data.db and compact below it. */
+  private maybeSnapshot(): void {
+    const compacted = this.log.firstSlot() - 1;
+    if (this.snapshotting || this.installing || this.applied - compacted < this.config.compactionThreshold) return;
+    this.snapshotting = true;
+    void this.takeSnapshot().finally(() => {
+      this.snapshotting = false;
+      this.kickApply();
+    });
+  }
+
+  private async takeSnapshot(): Promise<void> {
+    await this.whenApplyIdle();
+    try {
+      const reply = (await this.applyPool.run({ op: 'snapshot', dir: this.snapshotsDir } satisfies ApplyTask)) as ApplyReply;
+      if (reply.op !== 'snapshot') throw new Error('apply worker answered the wrong task');
+      // Keep two, so a peer halfway through fetching the older one can finish.
+      pruneSnapshots(this.snapshotsDir, 2);
+      this.log.compact(reply.slot);
+      this.core.compact(reply.slot);
+      this.logger.info({ slot: reply.slot, path: reply.path }, 'snapshot taken; log compacted');
+    } catch (error) {
+      if (!this.stopped) this.logger.error({ err: error }, 'snapshot failed; the log stays uncompacted');
+    }
+  }
+
+  /** A peer compacted past what we have: fetch its snapshot and install it. */
+  private async catchUpFromSnapshot(from: NodeId): Promise<void> {
+    try {
+      this.logger.info({ peer: from, applied: this.applied }, 'fetching a snapshot');
+      const info = await this.snapshotFetcher.fetch(from);
+      if (info.appliedSlot <= this.applied) return;
+      await this.installSnapshot(info);
+    } catch (error) {
+      if (!this.stopped) this.logger.warn({ err: error, peer: from }, 'snapshot transfer failed; will retry on the next offer');
+    }
+  }
+
+  private installSnapshot(info: SnapshotInfo): Promise<void> {
+    this.installDone = this.replaceDataWith(info).finally(() => {
+      this.installDone = null;
+    });
+    return this.installDone;
+  }
+
+  private async replaceDataWith(info: SnapshotInfo): Promise<void> {
+    this.installing = true;
+    try {
+      await this.whenApplyIdle();
+      // Read connections would keep the replaced file open: close them first.
+      await this.readPool.destroy();
+      const reply = (await this.applyPool.run({ op: 'install', path: info.path } satisfies ApplyTask)) as ApplyReply;
+      if (reply.op !== 'install' || reply.applied !== info.appliedSlot) throw new Error(`installed snapshot reports slot ${reply.op === 'install' ? reply.applied : '?'}, expected ${info.appliedSlot}`);
+      this.readPool = this.openReadPool();
+      this.log.compact(info.appliedSlot);
+      this.core.restoreSnapshot(info.appliedSlot);
+      const kept = this.applyQueue.filter((e) => e.slot > info.appliedSlot);
+      this.applyQueue.length = 0;
+      this.applyQueue.push(...kept);
+      this.onApplied(info.appliedSlot, []);
+      this.logger.info({ slot: info.appliedSlot }, 'snapshot installed');
+    } finally {
+      this.installing = false;
+      this.kickApply();
+      this.schedule();
+    }
+  }
+
+  /** data.db is behind the log's compaction point (it lost commits to a power failure): start from our own snapshot. */
+  private async recoverFromOwnSnapshot(compactedThrough: Slot): Promise<void> {
+    const snapshot = listSnapshots(this.snapshotsDir).filter((s) => s.appliedSlot >= compactedThrough).pop();
+    if (snapshot === undefined) {
+      throw new Error(`data.db is at slot ${this.applied} but the log starts after ${compactedThrough} and no snapshot covers the gap`);
+    }
+    const reply = (await this.applyPool.run({ op: 'install', path: snapshot.path } satisfies ApplyTask)) as ApplyReply;
+    if (reply.op !== 'install') throw new Error('apply worker answered the wrong task');
+    this.logger.warn({ from: this.applied, to: reply.applied }, 'data.db was behind the log; restored from the local snapshot');
+    this.applied = reply.applied;
   }
 
   private waitApplied(index: Slot): Promise<void> {
@@ -350,6 +474,7 @@ export class ClusterNode {
 
   /** Run a read-only statement on the read pool. */
   async query(sql: string, params: readonly SqlValue[], ctx: ExecContext, signal?: AbortSignal): Promise<QueryResult> {
+    if (this.installDone !== null) await this.installDone;
     const task: ReadTask = { op: 'query', sql, params, ctx };
     // Aborting (a CancelRequest) ends the read thread mid-query; piscina starts a fresh one.
     const reply = (await (signal === undefined ? this.readPool.run(task) : this.readPool.run(task, { signal }))) as ReadReply;
@@ -359,6 +484,7 @@ export class ClusterNode {
   }
 
   async describe(sql: string): Promise<{ paramTypeOids: readonly number[]; fields: readonly FieldInfo[] | null }> {
+    if (this.installDone !== null) await this.installDone;
     const reply = (await this.readPool.run({ op: 'describe', sql } satisfies ReadTask)) as ReadReply;
     if (!reply.ok) throw fromWire(reply.error);
     if (reply.op !== 'describe') throw new Error('read worker answered the wrong task');

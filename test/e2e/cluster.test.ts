@@ -10,7 +10,8 @@ describe('a 3-node cluster', () => {
   const acknowledged: number[] = [];
 
   beforeAll(async () => {
-    cluster = await LocalCluster.start({ nodes: 3 });
+    // A small compaction threshold, so the log is compacted and a wiped node must rejoin from a snapshot.
+    cluster = await LocalCluster.start({ nodes: 3, config: { compactionThreshold: 20 } });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -82,7 +83,7 @@ describe('a 3-node cluster', () => {
     expect(new Set(sums.map((s) => s.digest)).size).toBe(1);
   });
 
-  it('a node whose data directory was deleted rejoins and ends identical', async () => {
+  it('a node whose data directory was deleted rejoins through a snapshot and ends identical', async () => {
     const leader = await cluster.waitForLeader();
     const victim = cluster.ids.find((id) => id !== leader)!;
     await cluster.kill(victim);
@@ -93,6 +94,10 @@ describe('a 3-node cluster', () => {
     expect(new Set(sums.map((s) => s.digest)).size).toBe(1);
     const r = await cluster.query<{ n: string }>(victim, 'SELECT count(*) AS n FROM items WHERE id = 1000');
     expect(Number(r.rows[0]!.n)).toBe(1);
+    // It could not have replayed the log from slot 1: the others compacted it.
+    const statuses = await cluster.statuses();
+    expect(statuses.find((s) => s.id === leader)!.logFirstSlot).toBeGreaterThan(1);
+    expect(statuses.find((s) => s.id === victim)!.logFirstSlot).toBeGreaterThan(1);
   });
 });
 
