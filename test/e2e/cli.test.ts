@@ -1,0 +1,111 @@
+// The paxosql command as users run it: `dev` starts a local cluster of
+// separate processes and prints psql URLs, `status` reports every node, bad
+// input gets a message that says what to fix.
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, freePorts } from './harness.js';
+
+function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Resolves with everything printed up to (and including) the line matching `pattern`. */
+function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; got:\n${out}`)), timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (pattern.test(out)) {
+        clearTimeout(timer);
+        resolve(out);
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${pattern}; got:\n${out}`));
+    });
+  });
+}
+
+describe('paxosql dev', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paxosql-dev-'));
+  let child: ChildProcess | null = null;
+  afterAll(() => {
+    child?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts a 3-node cluster, prints a psql URL per node, serves them, and stops cleanly on SIGTERM', async () => {
+    const [base] = await freePorts(1);
+    // Three consecutive ports from a free one are very likely free too; peers go 1000 above.
+    child = spawn(process.execPath, [CLI, 'dev', '--data', join(dir, 'data'), '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = await waitForOutput(child, /^ready\./m, 60_000);
+    const urls = [...out.matchAll(/psql (postgres:\/\/\S+)/g)].map((m) => m[1]!);
+    expect(urls).toEqual([1, 2, 3].map((i) => `postgres://paxosql@127.0.0.1:${base! + i - 1}/paxosql`));
+    expect(out).toMatch(/trust/);
+
+    const first = new pg.Client(urls[0]);
+    await first.connect();
+    await first.query('CREATE TABLE hello (id INTEGER PRIMARY KEY, word TEXT)');
+    await first.query("INSERT INTO hello VALUES (1, 'world')");
+    await first.end();
+    const last = new pg.Client(urls[2]);
+    await last.connect();
+    expect((await last.query('SELECT word FROM hello')).rows).toEqual([{ word: 'world' }]);
+    await last.end();
+
+    const status = run(['status', '--config', join(dir, 'data', 'cluster.json')]);
+    expect(status.status).toBe(0);
+    const lines = status.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^node\s+address\s+role\s+leader\s+ballot\s+commit\s+applied\s+lag$/);
+    expect(lines.slice(1).filter((l) => /\bleader\b/.test(l.split(/\s+/)[2] ?? ''))).toHaveLength(1);
+
+    const exited = new Promise<number | null>((done) => child!.on('exit', (code) => done(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    child = null;
+  });
+});
+
+describe('paxosql command line', () => {
+  it('every command has --help', () => {
+    for (const args of [['--help'], ['start', '--help'], ['dev', '--help'], ['status', '--help'], ['passwd', '--help']]) {
+      const r = run(args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/Usage: paxosql/);
+    }
+  });
+
+  it('says what to fix for a bad config or node id', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paxosql-cli-'));
+    try {
+      const path = join(dir, 'c.json');
+      writeFileSync(path, JSON.stringify({ nodes: [{ id: 1, host: '127.0.0.1', peerPort: 1, pgPort: 0 }] }));
+      let r = run(['start', '--config', path, '--node', '1']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/nodes\[0\]\.pgPort must be a port from 1 to 65535/);
+      writeFileSync(path, JSON.stringify({ nodes: [{ id: 1, host: '127.0.0.1', peerPort: 7001, pgPort: 5001 }] }));
+      r = run(['start', '--config', path, '--node', '4']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--node 4 is not in .* \(its nodes are 1\)/);
+      r = run(['dev', '--nodes', '4']);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/Allowed choices are 1, 3, 5, 7/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('passwd prints a SCRAM-SHA-256 verifier', () => {
+    const r = run(['passwd', 'secret']);
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+  });
+});
