@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { decodeCommand, type Command } from '../src/cluster/command.js';
 import { SqlEngine } from '../src/sql/engine.js';
 import { toSqlError } from '../src/sql/errors.js';
-import type { QueryResult } from '../src/sql/types.js';
+import type { QueryResult, SqlValue } from '../src/sql/types.js';
 import type { ApplyTask, ApplyReply, CommandOutcome, EntryToApply, WireError } from '../src/cluster/apply-protocol.js';
 
 interface State {
@@ -47,6 +47,12 @@ export default async function handle(task: ApplyTask): Promise<ApplyReply> {
       return install(task.path);
     case 'checksum':
       return checksum(requireState());
+    case 'tx-begin':
+      return txBegin(requireState());
+    case 'tx-exec':
+      return txExec(requireState(), task.sql, task.params, task.time, task.seed);
+    case 'tx-end':
+      return txEnd(requireState());
     case 'close':
       state?.db.close();
       state = null;
@@ -126,11 +132,20 @@ function applyCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8
     return mine ? { session, seq, slot: entry.slot, kind: 'duplicate' } : null;
   }
   s.writeSession.run(node, session, seq);
-  const ctx = { time: command.time ?? entry.time, seed: entry.slot * 1024 + index, session: APPLY_SESSION };
+  if (command.basedOn !== undefined && !(entry.slot === command.basedOn + 1 && index === 0)) {
+    // The transaction ran on the leader against slot basedOn; something was
+    // applied since, so its results could differ here. Refuse it everywhere.
+    const error = { code: '40001', message: 'could not serialize access: the transaction was ordered after other writes (leader change)' };
+    return mine ? { session, seq, slot: entry.slot, kind: 'error', error } : null;
+  }
+  const time = command.time ?? entry.time;
   s.db.exec('SAVEPOINT paxosql_command');
   try {
     const results: QueryResult[] = [];
-    for (const statement of command.statements) results.push(s.engine.execute(statement.sql, statement.params, ctx));
+    command.statements.forEach((statement, i) => {
+      const ctx = { time, seed: statement.seed ?? entry.slot * 1024 + index + i * 1_000_003, session: APPLY_SESSION };
+      results.push(s.engine.execute(statement.sql, statement.params, ctx));
+    });
     s.db.exec('RELEASE paxosql_command');
     return mine ? { session, seq, slot: entry.slot, kind: 'ok', results } : null;
   } catch (error) {
@@ -139,6 +154,32 @@ function applyCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8
     // The command failed, but it was applied: its seq (written outside the savepoint) stays recorded.
     return mine ? { session, seq, slot: entry.slot, kind: 'error', error: wireError(error) } : null;
   }
+}
+
+// ---------------------------------------------------------------------------
+// The leader's speculative transaction: statements run for real inside
+// BEGIN … ROLLBACK so the client sees true results (and its own writes); the
+// writes then go through the log and every replica, the leader included,
+// applies them with the same time and seeds on the same state.
+
+function txBegin(s: State): ApplyReply {
+  if (s.db.inTransaction) throw new Error('tx-begin inside a transaction');
+  s.db.exec('BEGIN IMMEDIATE');
+  return { op: 'tx-begin', basedOn: Number(s.readApplied.get()) };
+}
+
+function txExec(s: State, sql: string, params: readonly SqlValue[], time: number, seed: number): ApplyReply {
+  if (!s.db.inTransaction) throw new Error('tx-exec outside a transaction');
+  try {
+    return { op: 'tx-exec', result: s.engine.execute(sql, params, { time, seed, session: APPLY_SESSION }) };
+  } catch (error) {
+    return { op: 'tx-exec', error: wireError(error) };
+  }
+}
+
+function txEnd(s: State): ApplyReply {
+  if (s.db.inTransaction) s.db.exec('ROLLBACK');
+  return { op: 'tx-end' };
 }
 
 function wireError(error: unknown): WireError {

@@ -1,6 +1,6 @@
 // Messages between the runtime and the apply worker (workers/apply.ts).
 
-import type { QueryResult } from '../sql/types.js';
+import type { QueryResult, SqlValue } from '../sql/types.js';
 
 /** A chosen batch, flattened for the worker: slot, the leader's time, the encoded commands. */
 export interface EntryToApply {
@@ -17,6 +17,12 @@ export type ApplyTask =
   /** Replace data.db by the snapshot file at `path` (copied; the file stays for serving peers). */
   | { readonly op: 'install'; readonly path: string }
   | { readonly op: 'checksum' }
+  /** Open the leader's speculative transaction (BEGIN IMMEDIATE) on the current state. */
+  | { readonly op: 'tx-begin' }
+  /** Run one statement inside it. */
+  | { readonly op: 'tx-exec'; readonly sql: string; readonly params: readonly SqlValue[]; readonly time: number; readonly seed: number }
+  /** Roll it back: what it wrote goes through the log instead. */
+  | { readonly op: 'tx-end' }
   | { readonly op: 'close' };
 
 /** A SqlError as it crosses a thread boundary. */
@@ -40,4 +46,8 @@ export type ApplyReply =
   | { readonly op: 'snapshot'; readonly slot: number; readonly path: string }
   | { readonly op: 'install'; readonly applied: number }
   | { readonly op: 'checksum'; readonly applied: number; readonly digest: string; readonly rows: number }
+  | { readonly op: 'tx-begin'; readonly basedOn: number }
+  | { readonly op: 'tx-exec'; readonly result: QueryResult }
+  | { readonly op: 'tx-exec'; readonly error: WireError }
+  | { readonly op: 'tx-end' }
   | { readonly op: 'close' };

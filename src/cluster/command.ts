@@ -20,6 +20,8 @@ export interface CommandOrigin {
 export interface Statement {
   readonly sql: string;
   readonly params: readonly SqlValue[];
+  /** Seeds random() for this statement; set for transactions, whose statements ran first on the leader. */
+  readonly seed?: number;
 }
 
 export interface Command {
@@ -28,14 +30,21 @@ export interface Command {
   readonly statements: readonly Statement[];
   /** For a transaction: the time it began (now() is constant within it); else the entry's time is used. */
   readonly time?: number;
+  /**
+   * For a transaction: the applied slot it executed on, on the leader. It
+   * applies only as the first command of slot basedOn + 1, i.e. on exactly
+   * the state it saw; otherwise it fails everywhere with 40001.
+   */
+  readonly basedOn?: number;
 }
 
-type EncodedParam = null | boolean | number | string | { b: string } | { x: string } | { f: string };
+export type EncodedParam = null | boolean | number | string | { b: string } | { x: string } | { f: string };
 
 interface EncodedCommand {
   o: [number, number, number];
-  s: [string, EncodedParam[]][];
+  s: ([string, EncodedParam[]] | [string, EncodedParam[], number])[];
   t?: number;
+  b?: number;
 }
 
 const encoder = new TextEncoder();
@@ -44,9 +53,10 @@ const decoder = new TextDecoder();
 export function encodeCommand(command: Command): Uint8Array {
   const encoded: EncodedCommand = {
     o: [command.origin.node, command.origin.session, command.origin.seq],
-    s: command.statements.map((s) => [s.sql, s.params.map(encodeParam)]),
+    s: command.statements.map((s) => (s.seed === undefined ? [s.sql, s.params.map(encodeParam)] : [s.sql, s.params.map(encodeParam), s.seed])),
   };
   if (command.time !== undefined) encoded.t = command.time;
+  if (command.basedOn !== undefined) encoded.b = command.basedOn;
   return encoder.encode(JSON.stringify(encoded));
 }
 
@@ -68,20 +78,21 @@ export function decodeCommand(bytes: Uint8Array): Command {
   const [node, session, seq] = raw.o;
   const command: Command = {
     origin: { node, session, seq },
-    statements: raw.s.map(([sql, params]) => ({ sql, params: params.map(decodeParam) })),
+    statements: raw.s.map(([sql, params, seed]) => ({ sql, params: params.map(decodeParam), ...(seed === undefined ? {} : { seed }) })),
     ...(raw.t === undefined ? {} : { time: raw.t }),
+    ...(raw.b === undefined ? {} : { basedOn: raw.b }),
   };
   return command;
 }
 
-function encodeParam(value: SqlValue): EncodedParam {
+export function encodeParam(value: SqlValue): EncodedParam {
   if (typeof value === 'bigint') return { b: value.toString() };
   if (value instanceof Uint8Array) return { x: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
   if (typeof value === 'number' && !Number.isFinite(value)) return { f: String(value) };
   return value;
 }
 
-function decodeParam(value: EncodedParam): SqlValue {
+export function decodeParam(value: EncodedParam): SqlValue {
   if (value === null || typeof value !== 'object') return value;
   if ('b' in value) return BigInt(value.b);
   if ('x' in value) return new Uint8Array(Buffer.from(value.x, 'base64'));
@@ -94,13 +105,20 @@ function isEncodedCommand(raw: unknown): raw is EncodedCommand {
   const origin = r.o;
   if (!Array.isArray(origin) || origin.length !== 3 || !origin.every((n) => Number.isSafeInteger(n))) return false;
   if (r.t !== undefined && typeof r.t !== 'number') return false;
+  const b = (raw as { b?: unknown }).b;
+  if (b !== undefined && !Number.isSafeInteger(b)) return false;
   if (!Array.isArray(r.s)) return false;
   return r.s.every(
-    (s) => Array.isArray(s) && s.length === 2 && typeof s[0] === 'string' && Array.isArray(s[1]) && s[1].every(isEncodedParam),
+    (s) =>
+      Array.isArray(s) &&
+      (s.length === 2 || (s.length === 3 && Number.isSafeInteger(s[2]))) &&
+      typeof s[0] === 'string' &&
+      Array.isArray(s[1]) &&
+      s[1].every(isEncodedParam),
   );
 }
 
-function isEncodedParam(p: unknown): boolean {
+export function isEncodedParam(p: unknown): p is EncodedParam {
   if (p === null || typeof p === 'boolean' || typeof p === 'number' || typeof p === 'string') return true;
   if (typeof p !== 'object') return false;
   const keys = Object.keys(p);

@@ -32,6 +32,8 @@ export interface ClusterConfig {
   readonly compactionThreshold: number;
   /** How long a write waits for a leader and for its result before failing. */
   readonly writeTimeoutMs: number;
+  /** An open transaction idle this long is rolled back (25P03). */
+  readonly idleTransactionTimeoutMs: number;
   readonly readThreads: number;
   readonly auth: 'trust' | 'password' | 'md5' | 'scram-sha-256';
   readonly users: readonly UserConfig[];
@@ -57,6 +59,7 @@ export const CONFIG_DEFAULTS = {
   maxBatchBytes: 1 << 20,
   compactionThreshold: 50_000,
   writeTimeoutMs: 10_000,
+  idleTransactionTimeoutMs: 60_000,
   readThreads: 2,
   auth: 'scram-sha-256',
   users: [],
@@ -119,6 +122,7 @@ export function parseConfig(raw: unknown): ClusterConfig {
     maxBatchBytes: int('maxBatchBytes', 1024, 256 << 20),
     compactionThreshold: int('compactionThreshold', 10, 100_000_000),
     writeTimeoutMs: int('writeTimeoutMs', 10, 3_600_000),
+    idleTransactionTimeoutMs: int('idleTransactionTimeoutMs', 100, 86_400_000),
     readThreads: int('readThreads', 1, 64),
     auth: parseAuth(raw['auth']),
     users: parseUsers(raw['users']),

@@ -10,15 +10,18 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { formatBallot } from '../paxos/ballot.js';
 import { PaxosNode, type PaxosStatus } from '../paxos/node.js';
-import type { Message, NodeId, PaxosConfig, Ready, Slot } from '../paxos/types.js';
+import type { Message, NodeId, PaxosConfig, Ready, Slot, TxRequestMsg } from '../paxos/types.js';
 import { SqlitePaxosLog } from '../storage/sqlite-paxos-log.js';
 import { listSnapshots, pruneSnapshots, type SnapshotInfo } from '../storage/snapshot.js';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer.js';
+import { fromWire, LeaderTransactions, type TransactionHost, type TxReply, type TxRequest } from './transactions.js';
+import { decodeTxReply, decodeTxRequest, encodeTxReply, encodeTxRequest } from './tx-wire.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { createRandom } from '../util/random.js';
 import { SqlError, type FieldInfo, type QueryResult, type SqlValue } from '../sql/types.js';
 import type { ExecContext } from '../sql/functions.js';
-import type { ApplyReply, ApplyTask, CommandOutcome, EntryToApply, WireError } from './apply-protocol.js';
+import { initParser } from '../sql/parse.js';
+import type { ApplyReply, ApplyTask, CommandOutcome, EntryToApply } from './apply-protocol.js';
 import { encodeCommand, type Command, type Statement } from './command.js';
 import type { ClusterConfig } from './config.js';
 import type { ReadReply, ReadTask, ReadWorkerData } from './read-protocol.js';
@@ -30,7 +33,8 @@ export interface NodeStatus extends PaxosStatus {
 }
 
 interface PendingWrite {
-  readonly bytes: Uint8Array;
+  /** Null: proposed by someone else (a transaction's entry, by the leader); only wait for the outcome. */
+  readonly bytes: Uint8Array | null;
   readonly deadline: number;
   /** When it was last handed to the core (0: never), and which leader the core knew then. */
   proposedAt: number;
@@ -88,6 +92,12 @@ export class ClusterNode {
   private applyIdle: (() => void)[] = [];
   /** Settles when a running snapshot install is done; reads wait for it. */
   private installDone: Promise<void> | null = null;
+  private transactions!: LeaderTransactions;
+  /** The apply connection is inside a leader's speculative transaction: no entry may be applied. */
+  private txOpen = false;
+  private quiesceWaiters: (() => void)[] = [];
+  private nextTxRpc = 1;
+  private readonly txRpcs = new Map<number, { resolve: (reply: TxReply) => void; timer: NodeJS.Timeout }>();
 
   private constructor(
     readonly config: ClusterConfig,
@@ -105,6 +115,8 @@ export class ClusterNode {
   }
 
   private async open(): Promise<void> {
+    // Sessions and the leader's transactions classify statements on this thread.
+    await initParser();
     mkdirSync(this.dataDir, { recursive: true });
     this.log = SqlitePaxosLog.open(join(this.dataDir, 'paxos.db'), { logger: this.logger });
     this.snapshotsDir = join(this.dataDir, 'snapshots');
@@ -139,6 +151,10 @@ export class ClusterNode {
     this.snapshotServer = new SnapshotServer(this.id, this.snapshotsDir, sendRuntime, this.logger);
     this.snapshotFetcher = new SnapshotFetcher(this.id, this.snapshotsDir, sendRuntime);
     this.transport.onMessage((msg: Message) => this.onMessage(msg));
+    this.transactions = new LeaderTransactions(this.transactionHost(), {
+      writeTimeoutMs: this.config.writeTimeoutMs,
+      idleTimeoutMs: this.config.idleTransactionTimeoutMs,
+    }, this.logger);
     this.ticker = setInterval(() => this.onTick(), this.config.tickMs);
     this.logger.info({ applied: this.applied, promised: formatBallot(durable.promised), entries: durable.accepted.length }, 'node started');
   }
@@ -159,6 +175,21 @@ export class ClusterNode {
       return;
     }
     if (msg.type === 'snapshot-chunk') return this.snapshotFetcher.onChunk(msg);
+    if (msg.type === 'tx-request') return this.onTxRequest(msg);
+    if (msg.type === 'tx-response') {
+      const rpc = this.txRpcs.get(msg.id);
+      if (rpc === undefined) return;
+      this.txRpcs.delete(msg.id);
+      clearTimeout(rpc.timer);
+      let reply: TxReply;
+      try {
+        reply = decodeTxReply(msg.payload);
+      } catch (error) {
+        reply = { ok: false, error: { code: '08P01', message: (error as Error).message } };
+      }
+      rpc.resolve(reply);
+      return;
+    }
     this.core.step(msg);
     this.schedule();
   }
@@ -183,7 +214,9 @@ export class ClusterNode {
 
   private onTick(): void {
     this.core.tick();
-    this.retryPending(Date.now());
+    const now = Date.now();
+    this.retryPending(now);
+    this.transactions.onTick(now);
     this.schedule();
   }
 
@@ -213,6 +246,7 @@ export class ClusterNode {
     if (this.core.hasReady()) this.schedule();
     this.noteRole();
     this.kickApply();
+    this.checkQuiesced();
   }
 
   private persist(ready: Ready): void {
@@ -233,7 +267,7 @@ export class ClusterNode {
 
   private kickApply(): void {
     if (this.applying || this.stopped) return;
-    if (this.applyQueue.length === 0 || this.installing || this.snapshotting) {
+    if (this.applyQueue.length === 0 || this.installing || this.snapshotting || this.txOpen) {
       for (const resolve of this.applyIdle.splice(0)) resolve();
       return;
     }
@@ -246,6 +280,7 @@ export class ClusterNode {
         this.onApplied(reply.applied, reply.outcomes);
         this.maybeSnapshot();
         this.kickApply();
+        this.checkQuiesced();
       },
       (error: unknown) => {
         this.applying = false;
@@ -407,7 +442,7 @@ export class ClusterNode {
 
   private proposePending(key: string, now: number): void {
     const p = this.pendingWrites.get(key);
-    if (p === undefined) return;
+    if (p === undefined || p.bytes === null) return;
     const outcome = this.core.propose([p.bytes]);
     if (outcome === 'queued' || outcome === 'forwarded') {
       p.proposedAt = now;
@@ -429,7 +464,7 @@ export class ClusterNode {
             ? new SqlError('40001', 'no leader could take the write in time; it was not applied', { hint: 'Retry the transaction.' })
             : new SqlError('40003', 'statement completion unknown: the write was proposed but its outcome is not known', { hint: 'Check whether it took effect before retrying.' }),
         );
-      } else if (leader !== null && (p.proposedAt === 0 || p.proposedLeader !== leader || now - p.proposedAt > REPROPOSE_AFTER_MS)) {
+      } else if (p.bytes !== null && leader !== null && (p.proposedAt === 0 || p.proposedLeader !== leader || now - p.proposedAt > REPROPOSE_AFTER_MS)) {
         this.proposePending(key, now);
       }
     }
@@ -438,6 +473,138 @@ export class ClusterNode {
       this.pendingReads.delete(id);
       r.reject(new SqlError('40001', 'no leader confirmed the read in time', { hint: 'Retry the query.' }));
     }
+  }
+
+  // -------------------------------------------------------------------------
+  // Transactions.
+
+  /**
+   * One request of a session's explicit transaction. The leader runs it; a
+   * follower sends it there. Null: nothing to return (COMMIT of a transaction
+   * that wrote nothing, or ROLLBACK); a COMMIT that proposed an entry returns
+   * a result, and its outcome arrives like any write's (awaitOutcome).
+   */
+  async transaction(session: number, request: TxRequest): Promise<QueryResult | null> {
+    const leader = this.core.status().leader;
+    let reply: TxReply;
+    if (leader === this.id) reply = await this.transactions.handle({ node: this.id, session }, request);
+    else if (leader === null) throw new SqlError('40001', 'no leader to run the transaction', { hint: 'Retry the transaction.' });
+    else reply = await this.sendTxRequest(leader, session, request);
+    if (!reply.ok) throw fromWire(reply.error);
+    return reply.result;
+  }
+
+  private sendTxRequest(leader: NodeId, session: number, request: TxRequest): Promise<TxReply> {
+    return new Promise((resolve) => {
+      const id = this.nextTxRpc++;
+      const timer = setTimeout(() => {
+        this.txRpcs.delete(id);
+        resolve({
+          ok: false,
+          error: request.op === 'commit'
+            ? { code: '40003', message: 'transaction commit outcome unknown: the leader did not answer' }
+            : { code: '40001', message: 'the leader did not answer; the transaction was rolled back', hint: 'Retry the transaction.' },
+        });
+      }, this.config.writeTimeoutMs);
+      this.txRpcs.set(id, { resolve, timer });
+      this.transport.send({ type: 'tx-request', from: this.id, to: leader, id, payload: encodeTxRequest(session, request) });
+    });
+  }
+
+  private onTxRequest(msg: TxRequestMsg): void {
+    let decoded;
+    try {
+      decoded = decodeTxRequest(msg.payload);
+    } catch (error) {
+      this.logger.warn({ peer: msg.from, err: error }, 'malformed transaction request dropped');
+      return;
+    }
+    void this.transactions.handle({ node: msg.from, session: decoded.session }, decoded.request).then((reply) => {
+      this.transport.send({ type: 'tx-response', from: this.id, to: msg.from, id: msg.id, payload: encodeTxReply(reply) });
+    });
+  }
+
+  /** Wait for the outcome of a command someone else proposes for this session (a transaction's entry). */
+  awaitOutcome(session: number, seq: number): Promise<readonly QueryResult[]> {
+    return new Promise((resolve, reject) => {
+      this.pendingWrites.set(`${session}:${seq}`, {
+        bytes: null,
+        deadline: Date.now() + this.config.writeTimeoutMs,
+        proposedAt: Date.now(),
+        proposedLeader: null,
+        resolve,
+        reject,
+      });
+    });
+  }
+
+  /** Stop waiting: the transaction wrote nothing, so no entry will come. */
+  cancelOutcome(session: number, seq: number): void {
+    this.pendingWrites.delete(`${session}:${seq}`);
+  }
+
+  private transactionHost(): TransactionHost {
+    return {
+      self: this.id,
+      isLeader: () => this.core.status().role === 'leader',
+      quiesce: (deadline) => this.quiesce(deadline),
+      resume: () => {
+        this.txOpen = false;
+        this.core.holdProposals(false);
+        this.schedule();
+        this.kickApply();
+      },
+      apply: async (task) => (await this.applyPool.run(task)) as ApplyReply,
+      proposeFirst: (bytes) => {
+        const outcome = this.core.propose([bytes], { first: true });
+        if (outcome !== 'queued') throw new SqlError('40001', `the transaction could not be proposed (${outcome})`, { hint: 'Retry the transaction.' });
+        this.schedule();
+      },
+    };
+  }
+
+  /**
+   * Make the apply connection ready for a transaction: hold proposals, let
+   * everything queued before reach the replica, confirm leadership with a
+   * quorum, and keep the apply pipeline closed until resume().
+   */
+  private async quiesce(deadline: number): Promise<void> {
+    this.core.holdProposals(true);
+    this.schedule();
+    for (;;) {
+      if (this.core.status().role !== 'leader') throw new SqlError('40001', 'leadership moved while the transaction started', { hint: 'Retry the transaction.' });
+      if (this.isQuiet()) {
+        await this.readBarrier();
+        if (this.isQuiet()) {
+          this.txOpen = true;
+          return;
+        }
+      }
+      if (Date.now() >= deadline) throw new SqlError('40001', 'could not start the transaction in time', { hint: 'Retry the transaction.' });
+      await new Promise<void>((resolve) => {
+        this.quiesceWaiters.push(resolve);
+        setTimeout(resolve, this.config.tickMs);
+      });
+    }
+  }
+
+  private isQuiet(): boolean {
+    const s = this.core.status();
+    return (
+      this.core.proposalsDrained() &&
+      s.inFlight === 0 &&
+      s.handedOut === s.commit &&
+      this.applyQueue.length === 0 &&
+      !this.applying &&
+      !this.installing &&
+      !this.snapshotting &&
+      this.applied === s.commit
+    );
+  }
+
+  private checkQuiesced(): void {
+    if (this.quiesceWaiters.length === 0) return;
+    for (const resolve of this.quiesceWaiters.splice(0)) resolve();
   }
 
   // -------------------------------------------------------------------------
@@ -527,6 +694,11 @@ export class ClusterNode {
     const closed = new SqlError('57P01', 'terminating connection due to administrator command');
     for (const p of this.pendingWrites.values()) p.reject(closed);
     for (const r of this.pendingReads.values()) r.reject(closed);
+    for (const rpc of this.txRpcs.values()) {
+      clearTimeout(rpc.timer);
+      rpc.resolve({ ok: false, error: { code: closed.code, message: closed.message } });
+    }
+    this.txRpcs.clear();
     this.pendingWrites.clear();
     this.pendingReads.clear();
     await this.transport.close();
@@ -537,6 +709,4 @@ export class ClusterNode {
   }
 }
 
-function fromWire(e: WireError): SqlError {
-  return new SqlError(e.code, e.message, { ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) });
-}
+

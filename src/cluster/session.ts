@@ -17,7 +17,7 @@ import type {
 } from '../pgwire/backend.js';
 import { parseCopyStatement, type CopyStatement } from '../pgwire/copy.js';
 import type { ExecContext } from '../sql/functions.js';
-import { initParser, parseSql, type ParsedStatement, type SessionCommand } from '../sql/parse.js';
+import { initParser, parseSql, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
 import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
 import type { ClusterNode } from './node.js';
 
@@ -58,6 +58,10 @@ class ClusterSession implements SessionBackend {
   private readonly settings = new Map<string, string>();
   private consistency: ReadConsistency = 'linearizable';
   private running: AbortController | null = null;
+  /** Explicit transaction: none, open, or failed (statements refused until ROLLBACK). */
+  private tx: 'idle' | 'open' | 'failed' = 'idle';
+  /** Some statement of the open transaction reached the leader (so it holds the write token). */
+  private txStarted = false;
 
   constructor(
     private readonly node: ClusterNode,
@@ -85,6 +89,7 @@ class ClusterSession implements SessionBackend {
       try {
         const copy = statement.nodeType === 'CopyStmt' ? parseCopyStatement(statement.text) : undefined;
         if (copy !== undefined) {
+          if (this.tx !== 'idle') throw new SqlError('0A000', 'COPY inside a transaction block is not supported', { hint: 'Run COPY outside BEGIN … COMMIT; each batch of rows is atomic.' });
           yield await this.copy(copy);
           continue;
         }
@@ -116,7 +121,7 @@ class ClusterSession implements SessionBackend {
   }
 
   transactionStatus(): TransactionStatus {
-    return 'I';
+    return this.tx === 'idle' ? 'I' : this.tx === 'open' ? 'T' : 'E';
   }
 
   cancel(): void {
@@ -125,11 +130,20 @@ class ClusterSession implements SessionBackend {
 
   async close(): Promise<void> {
     this.running?.abort();
+    if (this.tx !== 'idle' && this.txStarted) {
+      await this.node.transaction(this.session, { op: 'rollback' }).catch((error: unknown) => {
+        this.logger.debug({ err: error }, 'rollback at disconnect failed; the leader times the transaction out');
+      });
+    }
+    this.tx = 'idle';
   }
 
   // -------------------------------------------------------------------------
 
   private async run(statement: ParsedStatement, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    if (statement.kind === 'transaction') return this.transactionControl(statement.transaction as TransactionCommand, sql, params);
+    if (this.tx === 'failed') throw abortedError();
+    if (this.tx === 'open' && statement.kind !== 'session') return this.inTransaction(sql, params);
     switch (statement.kind) {
       case 'read':
       case 'unsupported':
@@ -139,11 +153,91 @@ class ClusterSession implements SessionBackend {
         return this.write(sql, params);
       case 'session':
         return this.sessionCommand(statement.session as SessionCommand, sql, params);
-      case 'transaction':
-        throw new SqlError('0A000', 'explicit transactions (BEGIN … COMMIT) are not supported yet', {
-          hint: 'Run each statement on its own: every statement is atomic and linearizable.',
-        });
     }
+  }
+
+  // -------------------------------------------------------------------------
+  // Explicit transactions: BEGIN opens one here; its first statement starts it
+  // on the leader, which runs every statement until COMMIT or ROLLBACK.
+
+  private async inTransaction(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    this.txStarted = true;
+    try {
+      const result = await this.node.transaction(this.session, { op: 'exec', sql, params });
+      if (result === null) throw new SqlError('XX000', 'the leader returned no result');
+      return result;
+    } catch (error) {
+      this.tx = 'failed';
+      throw error;
+    }
+  }
+
+  private async transactionControl(t: TransactionCommand, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    const tag = (command: string): QueryResult => ({ command, rowCount: 0, fields: null, rows: [] });
+    switch (t.action) {
+      case 'begin':
+        if (this.tx !== 'idle') {
+          this.events.notice({ severity: 'WARNING', code: '25001', message: 'there is already a transaction in progress' });
+        } else {
+          this.tx = 'open';
+          this.txStarted = false;
+        }
+        return tag('BEGIN');
+      case 'commit':
+        if (this.tx === 'idle') {
+          this.events.notice({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' });
+          return tag('COMMIT');
+        }
+        if (this.tx === 'failed') {
+          await this.endTransaction('rollback');
+          return tag('ROLLBACK');
+        }
+        await this.endTransaction('commit');
+        return tag('COMMIT');
+      case 'rollback':
+        if (this.tx === 'idle') {
+          this.events.notice({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' });
+          return tag('ROLLBACK');
+        }
+        await this.endTransaction('rollback');
+        return tag('ROLLBACK');
+      case 'savepoint':
+      case 'release':
+      case 'rollback_to': {
+        if (this.tx === 'idle') throw new SqlError('25P01', `${t.action === 'rollback_to' ? 'ROLLBACK TO SAVEPOINT' : t.action.toUpperCase()} can only be used in transaction blocks`);
+        if (this.tx === 'failed' && t.action !== 'rollback_to') throw abortedError();
+        const result = await this.inTransaction(sql, params);
+        if (t.action === 'rollback_to') this.tx = 'open';
+        return result;
+      }
+    }
+  }
+
+  /** COMMIT sends the writes through the log (via the leader) and waits until this node applied them. */
+  private async endTransaction(how: 'commit' | 'rollback'): Promise<void> {
+    const started = this.txStarted;
+    this.tx = 'idle';
+    this.txStarted = false;
+    if (!started) return;
+    if (how === 'rollback') {
+      await this.node.transaction(this.session, { op: 'rollback' });
+      return;
+    }
+    const seq = ++this.seq;
+    const outcome = this.node.awaitOutcome(this.session, seq);
+    outcome.catch(() => undefined); // awaited below; never an unhandled rejection meanwhile
+    let proposed: QueryResult | null;
+    try {
+      proposed = await this.node.transaction(this.session, { op: 'commit', seq });
+    } catch (error) {
+      this.node.cancelOutcome(this.session, seq);
+      throw error;
+    }
+    if (proposed === null) {
+      this.node.cancelOutcome(this.session, seq);
+      return;
+    }
+    await outcome;
   }
 
   private async write(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
@@ -285,6 +379,10 @@ class CopyToLog implements CopyInSink {
     this.buffered = [];
     this.count += await this.session.insertRows(this.table, this.columns, rows);
   }
+}
+
+function abortedError(): SqlError {
+  return new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
 }
 
 function showResult(name: string, value: string): QueryResult {

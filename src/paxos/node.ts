@@ -171,6 +171,12 @@ export class PaxosNode {
   private nextSlot: Slot;
   private readonly inflight = new Map<Slot, InFlight>();
   private queue: Uint8Array[] = [];
+  /**
+   * How many queued commands may still be cut into slots: all of them
+   * normally; while the runtime holds proposals (a transaction is running and
+   * its entry must come next), only those queued before the hold.
+   */
+  private cuttable = Number.POSITIVE_INFINITY;
   /** Phase 1 recovered slots up to here; reads wait until they are chosen. */
   private recoveredThrough: Slot = 0;
   private readonly recentlyActive = new Set<NodeId>();
@@ -273,7 +279,9 @@ export class PaxosNode {
         return this.onSnapshotOffer(msg);
       case 'snapshot-request':
       case 'snapshot-chunk':
-        return; // refused by validation: the runtime handles snapshot transfer
+      case 'tx-request':
+      case 'tx-response':
+        return; // refused by validation: the runtime handles these
     }
   }
 
@@ -283,12 +291,12 @@ export class PaxosNode {
    * knows. Either way the caller learns the outcome when the commands come out
    * of `committed` (or never: a forward can be lost, so callers time out).
    */
-  propose(commands: readonly Uint8Array[]): ProposeOutcome {
+  propose(commands: readonly Uint8Array[], options: { first?: boolean } = {}): ProposeOutcome {
     invariant(commands.length > 0, 'propose of no commands');
     for (const c of commands) {
       if (c.byteLength > this.config.maxBatchBytes) return 'too-large';
     }
-    if (this.role === 'leader') return this.enqueue(commands);
+    if (this.role === 'leader') return this.enqueue(commands, options.first === true);
     if (this.leader === null) return 'no-leader';
     for (let i = 0; i < commands.length; i += this.config.maxBatchCommands) {
       const chunk = commands.slice(i, i + this.config.maxBatchCommands);
@@ -507,6 +515,7 @@ export class PaxosNode {
     this.recoveredThrough = maxSlot;
     this.inflight.clear();
     this.queue = [];
+    this.cuttable = Number.POSITIVE_INFINITY;
     this.promises.clear();
     this.recentlyActive.clear();
     this.ackedReadSeq.clear();
@@ -543,14 +552,34 @@ export class PaxosNode {
   // -------------------------------------------------------------------------
   // Phase 2, leader side.
 
-  private enqueue(commands: readonly Uint8Array[]): ProposeOutcome {
+  private enqueue(commands: readonly Uint8Array[], first = false): ProposeOutcome {
     if (this.queue.length + commands.length > this.config.maxQueuedCommands) return 'overloaded';
-    for (const c of commands) this.queue.push(c);
+    if (first) {
+      this.queue.unshift(...commands);
+      this.cuttable += commands.length;
+    } else {
+      for (const c of commands) this.queue.push(c);
+    }
     return 'queued';
   }
 
+  /**
+   * Hold (or release) proposals on the leader. While held, commands queued
+   * before the hold still get slots; later ones wait, except those proposed
+   * with `first`, which go ahead of them. The runtime holds proposals while a
+   * transaction runs, so that its entry comes right after the state it saw.
+   */
+  holdProposals(held: boolean): void {
+    this.cuttable = held ? this.queue.length : Number.POSITIVE_INFINITY;
+  }
+
+  /** Held, and every command queued before the hold has a slot. */
+  proposalsDrained(): boolean {
+    return this.cuttable === 0;
+  }
+
   private canCutBatch(): boolean {
-    return this.role === 'leader' && this.queue.length > 0 && this.windowOpen();
+    return this.role === 'leader' && this.cuttable > 0 && this.queue.length > 0 && this.windowOpen();
   }
 
   private windowOpen(): boolean {
@@ -563,10 +592,11 @@ export class PaxosNode {
     const entries: ProposedEntry[] = [];
     const now = this.env.now();
     let taken = 0;
-    while (taken < this.queue.length && this.windowOpen()) {
+    const limit = Math.min(this.queue.length, this.cuttable);
+    while (taken < limit && this.windowOpen()) {
       const commands: Uint8Array[] = [];
       let bytes = 0;
-      while (taken < this.queue.length && commands.length < this.config.maxBatchCommands) {
+      while (taken < limit && commands.length < this.config.maxBatchCommands) {
         const c = this.queue[taken] as Uint8Array;
         if (commands.length > 0 && bytes + c.byteLength > this.config.maxBatchBytes) break;
         commands.push(c);
@@ -579,6 +609,7 @@ export class PaxosNode {
       entries.push({ slot, value });
     }
     this.queue = taken === this.queue.length ? [] : this.queue.slice(taken);
+    this.cuttable -= taken;
     this.broadcastAccept(entries);
     this.afterAcks();
   }
@@ -938,6 +969,7 @@ export class PaxosNode {
     if (this.role === 'leader') {
       for (const c of this.queue) this.out.dropped.push(c);
       this.queue = [];
+      this.cuttable = Number.POSITIVE_INFINITY;
       this.inflight.clear();
       for (const read of this.pendingReads) {
         if (read.origin === this.id) this.failRead(read.id, 'leadership-lost');

@@ -173,6 +173,19 @@ export interface SnapshotChunkMsg extends Envelope {
   readonly data: Uint8Array;
 }
 
+/** Runtime-level: a transaction request from a follower's session to the leader (JSON payload). */
+export interface TxRequestMsg extends Envelope {
+  readonly type: 'tx-request';
+  readonly id: number;
+  readonly payload: Uint8Array;
+}
+/** Runtime-level: the leader's answer to a TxRequest with the same id. */
+export interface TxResponseMsg extends Envelope {
+  readonly type: 'tx-response';
+  readonly id: number;
+  readonly payload: Uint8Array;
+}
+
 export type Message =
   | PreVoteMsg
   | PreVoteReplyMsg
@@ -190,10 +203,12 @@ export type Message =
   | ReadIndexReplyMsg
   | SnapshotOfferMsg
   | SnapshotRequestMsg
-  | SnapshotChunkMsg;
+  | SnapshotChunkMsg
+  | TxRequestMsg
+  | TxResponseMsg;
 
-/** Messages the runtime handles itself (snapshot transfer); the core never sees them. */
-export type RuntimeMessage = SnapshotRequestMsg | SnapshotChunkMsg;
+/** Messages the runtime handles itself (snapshot transfer, transactions); the core never sees them. */
+export type RuntimeMessage = SnapshotRequestMsg | SnapshotChunkMsg | TxRequestMsg | TxResponseMsg;
 
 export type MessageType = Message['type'];
 

@@ -94,7 +94,9 @@ export function invalidReason(msg: Message, limits: ValidationLimits): string | 
       return firstProblem(isSlot(msg.slot), 'slot');
     case 'snapshot-request':
     case 'snapshot-chunk':
-      return 'snapshot transfer is the runtime\'s, not the core\'s';
+    case 'tx-request':
+    case 'tx-response':
+      return 'a runtime message, not the core\'s';
     default:
       return unknownType(msg);
   }

@@ -50,6 +50,8 @@ export const MESSAGE_TYPE_CODES: { readonly [T in MessageType]: number } = {
   'snapshot-offer': 15,
   'snapshot-request': 16,
   'snapshot-chunk': 17,
+  'tx-request': 18,
+  'tx-response': 19,
 };
 
 const TYPE_BY_CODE: ReadonlyMap<number, MessageType> = new Map(
@@ -285,6 +287,11 @@ function writeBody(w: ByteWriter, msg: Message): void {
       w.bytes(msg.digest);
       w.bytes(msg.data);
       return;
+    case 'tx-request':
+    case 'tx-response':
+      w.uvarint(msg.id);
+      w.bytes(msg.payload);
+      return;
     default:
       assertNever(msg, 'message type');
   }
@@ -397,6 +404,12 @@ function readBody(r: ByteReader, type: MessageType, from: number, to: number): M
       const data = r.bytes();
       return { type, from, to, slot, offset, total, digest, data };
     }
+    case 'tx-request':
+    case 'tx-response': {
+      const id = r.uvarint();
+      const payload = r.bytes();
+      return { type, from, to, id, payload };
+    }
     default: {
       const unknown: never = type;
       throw new DecodeError(`no decoder for message type ${String(unknown)}`);
@@ -421,6 +434,9 @@ function messageSizeHint(msg: Message): number {
     }
     case 'snapshot-chunk':
       return msg.data.length + msg.digest.length + 16;
+    case 'tx-request':
+    case 'tx-response':
+      return msg.payload.length + 16;
     default:
       return 32;
   }

@@ -778,5 +778,8 @@ export function describeMessage(m: Message): string {
       return `${head} slot ${m.slot} offset ${m.offset}`;
     case 'snapshot-chunk':
       return `${head} slot ${m.slot} bytes ${m.offset}+${m.data.length}/${m.total}`;
+    case 'tx-request':
+    case 'tx-response':
+      return `${head} #${m.id} ${m.payload.length} bytes`;
   }
 }

@@ -86,6 +86,9 @@ export function randomMessage(rand: Rand, type: MessageType, from: NodeId = 1 + 
       return { type, from, to, slot: num(rand), offset: num(rand) };
     case 'snapshot-chunk':
       return { type, from, to, slot: num(rand), offset: num(rand), total: num(rand), digest: bytes(rand, 33), data: bytes(rand, 200) };
+    case 'tx-request':
+    case 'tx-response':
+      return { type, from, to, id: num(rand), payload: bytes(rand, 200) };
     default: {
       const unknown: never = type;
       throw new Error(`no generator for ${String(unknown)}`);

@@ -1,0 +1,270 @@
+// Explicit transactions (BEGIN … COMMIT) that write, as ARCHITECTURE.md
+// describes: SQLite has one writer, and so does a paxosql cluster — the
+// leader. A transaction runs on the leader's apply connection inside a real
+// SQLite transaction, so its statements return real results and see its own
+// writes. While it is open the leader proposes nothing else. At COMMIT the
+// speculative SQLite transaction is rolled back and the transaction's writes go
+// through the log as one command, first in the next slot; every replica, the
+// leader included, applies them there with the same time and seeds, on the
+// same state (the command names the slot it ran on and fails with 40001
+// anywhere else). One transaction holds the write token at a time; the others
+// wait for it, first come first served.
+
+import type { Logger } from 'pino';
+import { parseSql, type ParsedStatement } from '../sql/parse.js';
+import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
+import type { ApplyReply, ApplyTask, WireError } from './apply-protocol.js';
+import { encodeCommand, type Command, type Statement } from './command.js';
+
+/** What a transaction needs from the node it leads on. */
+export interface TransactionHost {
+  readonly self: number;
+  isLeader(): boolean;
+  /** Hold proposals, wait until everything chosen is applied, and confirm leadership with a quorum. */
+  quiesce(deadline: number): Promise<void>;
+  /** Stop holding proposals. */
+  resume(): void;
+  apply(task: ApplyTask): Promise<ApplyReply>;
+  /** Propose a command ahead of everything queued. */
+  proposeFirst(bytes: Uint8Array): void;
+}
+
+export interface TxOrigin {
+  readonly node: number;
+  readonly session: number;
+}
+
+export type TxRequest =
+  | { readonly op: 'exec'; readonly sql: string; readonly params: readonly SqlValue[] }
+  /** `seq`: the command's sequence number in the origin session (its outcome comes back like any write's). */
+  | { readonly op: 'commit'; readonly seq: number }
+  | { readonly op: 'rollback' };
+
+export type TxReply =
+  | { readonly ok: true; readonly result: QueryResult | null }
+  | { readonly ok: false; readonly error: WireError };
+
+interface Savepoint {
+  readonly name: string;
+  readonly writes: number;
+}
+
+interface OpenTransaction {
+  readonly key: string;
+  readonly origin: TxOrigin;
+  readonly time: number;
+  readonly seedBase: number;
+  readonly basedOn: number;
+  statements: number;
+  readonly writes: Statement[];
+  readonly savepoints: Savepoint[];
+  lastActivity: number;
+}
+
+interface Waiter {
+  readonly key: string;
+  readonly deadline: number;
+  readonly resolve: () => void;
+  readonly reject: (error: SqlError) => void;
+}
+
+export class LeaderTransactions {
+  private open: OpenTransaction | null = null;
+  /** The token is taken (a transaction is being set up, open or committing). */
+  private busy = false;
+  private waiting: Waiter[] = [];
+  /** Transactions ended under their client (leadership lost, idle timeout): the reason, until the client hears it. */
+  private readonly ended = new Map<string, SqlError>();
+
+  constructor(
+    private readonly host: TransactionHost,
+    private readonly options: { readonly writeTimeoutMs: number; readonly idleTimeoutMs: number },
+    private readonly logger: Logger,
+  ) {}
+
+  /** A session sends one request at a time and waits for its answer, so a transaction's requests never overlap. */
+  handle(origin: TxOrigin, request: TxRequest): Promise<TxReply> {
+    return this.dispatch(origin, request).then(
+      (result): TxReply => ({ ok: true, result }),
+      (error: unknown): TxReply => ({ ok: false, error: toWire(error) }),
+    );
+  }
+
+  private async dispatch(origin: TxOrigin, request: TxRequest): Promise<QueryResult | null> {
+    const key = `${origin.node}:${origin.session}`;
+    const ended = this.ended.get(key);
+    if (ended !== undefined) {
+      if (request.op === 'rollback') {
+        this.ended.delete(key);
+        return null;
+      }
+      if (request.op === 'commit') this.ended.delete(key);
+      throw ended;
+    }
+    switch (request.op) {
+      case 'exec':
+        return this.exec(key, origin, request.sql, request.params);
+      case 'commit':
+        // A result means an entry was proposed: its outcome comes back to the origin like any write's.
+        return (await this.commit(key, origin, request.seq)) ? { command: 'COMMIT', rowCount: 0, fields: null, rows: [] } : null;
+      case 'rollback':
+        await this.rollback(key);
+        return null;
+    }
+  }
+
+  private async exec(key: string, origin: TxOrigin, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    const tx = this.open?.key === key ? this.open : await this.begin(key, origin);
+    tx.lastActivity = Date.now();
+    const statement = single(sql);
+    const seed = tx.seedBase + tx.statements++;
+    const reply = await this.host.apply({ op: 'tx-exec', sql, params, time: tx.time, seed });
+    if (reply.op !== 'tx-exec') throw new Error('apply worker answered the wrong task');
+    if ('error' in reply) throw fromWire(reply.error);
+    this.record(tx, statement, sql, params, seed);
+    return reply.result;
+  }
+
+  /** Keep the writes for the log; savepoints rewind them on ROLLBACK TO. */
+  private record(tx: OpenTransaction, statement: ParsedStatement, sql: string, params: readonly SqlValue[], seed: number): void {
+    if (statement.kind === 'write' || statement.kind === 'ddl') {
+      tx.writes.push({ sql, params, seed });
+      return;
+    }
+    const t = statement.transaction;
+    if (t === undefined || t.savepoint === undefined) return;
+    const name = t.savepoint.toLowerCase();
+    const at = tx.savepoints.map((s) => s.name).lastIndexOf(name);
+    if (t.action === 'savepoint') tx.savepoints.push({ name, writes: tx.writes.length });
+    else if (t.action === 'rollback_to' && at >= 0) {
+      tx.writes.length = (tx.savepoints[at] as Savepoint).writes;
+      tx.savepoints.length = at + 1;
+    } else if (t.action === 'release' && at >= 0) tx.savepoints.length = at;
+  }
+
+  private async begin(key: string, origin: TxOrigin): Promise<OpenTransaction> {
+    if (!this.host.isLeader()) throw notLeader();
+    const deadline = Date.now() + this.options.writeTimeoutMs;
+    await this.acquire(key, deadline);
+    try {
+      await this.host.quiesce(deadline);
+      const reply = await this.host.apply({ op: 'tx-begin' });
+      if (reply.op !== 'tx-begin') throw new Error('apply worker answered the wrong task');
+      const now = Date.now();
+      this.open = {
+        key,
+        origin,
+        time: now,
+        seedBase: (now % 1_000_000_007) * 4096,
+        basedOn: reply.basedOn,
+        statements: 0,
+        writes: [],
+        savepoints: [],
+        lastActivity: now,
+      };
+      this.logger.debug({ tx: key, basedOn: reply.basedOn }, 'transaction began');
+      return this.open;
+    } catch (error) {
+      this.release();
+      throw error;
+    }
+  }
+
+  /** True when the transaction's writes were proposed as an entry. */
+  private async commit(key: string, origin: TxOrigin, seq: number): Promise<boolean> {
+    const tx = this.open;
+    if (tx === null || tx.key !== key) return false; // nothing ran here: an empty transaction
+    this.open = null;
+    try {
+      await this.host.apply({ op: 'tx-end' });
+      if (tx.writes.length === 0) return false;
+      const command: Command = { origin: { node: origin.node, session: origin.session, seq }, statements: tx.writes, time: tx.time, basedOn: tx.basedOn };
+      if (!this.host.isLeader()) throw notLeader();
+      this.host.proposeFirst(encodeCommand(command));
+      return true;
+    } finally {
+      this.release();
+    }
+  }
+
+  private async rollback(key: string): Promise<void> {
+    const tx = this.open;
+    if (tx === null || tx.key !== key) return;
+    this.open = null;
+    try {
+      await this.host.apply({ op: 'tx-end' });
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Leadership was lost, or the transaction sat idle too long: roll it back under the client. */
+  private async abort(reason: SqlError): Promise<void> {
+    const tx = this.open;
+    if (tx === null) return;
+    this.open = null;
+    this.ended.set(tx.key, reason);
+    this.logger.info({ tx: tx.key, code: reason.code }, 'transaction aborted');
+    try {
+      await this.host.apply({ op: 'tx-end' });
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Called by the node on every tick. */
+  onTick(now: number): void {
+    const tx = this.open;
+    if (tx !== null && !this.host.isLeader()) {
+      void this.abort(new SqlError('40001', 'the transaction was rolled back: this node lost leadership', { hint: 'Retry the transaction.' }));
+    } else if (tx !== null && now - tx.lastActivity > this.options.idleTimeoutMs) {
+      void this.abort(new SqlError('25P03', 'terminating transaction due to idle-in-transaction timeout'));
+    }
+    for (const w of this.waiting.filter((x) => now >= x.deadline)) {
+      this.waiting = this.waiting.filter((x) => x !== w);
+      w.reject(new SqlError('40001', 'could not start the transaction: another transaction held the write lock too long', { hint: 'Retry the transaction.' }));
+    }
+    // Bound what a client that vanished mid-transaction leaves behind.
+    if (this.ended.size > 10_000) this.ended.clear();
+  }
+
+  /** The origin session is gone (its node says so): roll back whatever it left open. */
+  forget(origin: TxOrigin): void {
+    void this.handle(origin, { op: 'rollback' });
+  }
+
+  private acquire(key: string, deadline: number): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => this.waiting.push({ key, deadline, resolve, reject }));
+  }
+
+  /** Let proposals flow (a committed transaction's entry goes first), then hand the token on. */
+  private release(): void {
+    this.host.resume();
+    const next = this.waiting.shift();
+    if (next !== undefined) next.resolve();
+    else this.busy = false;
+  }
+}
+
+function single(sql: string): ParsedStatement {
+  const statements = parseSql(sql);
+  if (statements.length !== 1) throw new SqlError('42601', 'one statement at a time inside a transaction');
+  return statements[0] as ParsedStatement;
+}
+
+function notLeader(): SqlError {
+  return new SqlError('40001', 'the transaction was rolled back: leadership moved to another node', { hint: 'Retry the transaction.' });
+}
+
+export function toWire(error: unknown): WireError {
+  const e = error instanceof SqlError ? error : new SqlError('XX000', error instanceof Error ? error.message : String(error));
+  return { code: e.code, message: e.message, ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) };
+}
+
+export function fromWire(e: WireError): SqlError {
+  return new SqlError(e.code, e.message, { ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) });
+}

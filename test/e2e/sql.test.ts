@@ -1,0 +1,141 @@
+// One linearizable SQL database from every node: pg clients on different
+// nodes of a real 3-node cluster.
+
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalCluster } from './harness.js';
+
+describe('SQL over the replicated log', () => {
+  let cluster: LocalCluster;
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({ nodes: 3 });
+    await cluster.waitForLeader();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('a write on one node is visible at once to a read on another', async () => {
+    await cluster.query(1, 'CREATE TABLE visible (id INTEGER PRIMARY KEY)');
+    const writer = await cluster.client(1);
+    const readers = await Promise.all([2, 3].map((id) => cluster.client(id)));
+    for (let i = 1; i <= 30; i++) {
+      await writer.query('INSERT INTO visible VALUES ($1)', [i]);
+      for (const reader of readers) {
+        const r = await reader.query<{ n: string }>('SELECT count(*) AS n FROM visible');
+        expect(Number(r.rows[0]!.n)).toBe(i);
+      }
+    }
+    await Promise.all([writer, ...readers].map((c) => c.end()));
+  });
+
+  it('20 clients × 100 increments spread over all nodes give exactly 2000', async () => {
+    await cluster.query(1, 'CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+    await cluster.query(2, 'INSERT INTO counter VALUES (1, 0)');
+    const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => cluster.client(cluster.ids[i % 3]!)));
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = 0; i < 100; i++) await c.query('UPDATE counter SET n = n + 1 WHERE id = 1');
+      }),
+    );
+    await Promise.all(clients.map((c) => c.end()));
+    for (const id of cluster.ids) {
+      const r = await cluster.query<{ n: number }>(id, 'SELECT n FROM counter WHERE id = 1');
+      expect(r.rows[0]!.n).toBe(2000);
+    }
+  });
+
+  it('now(), random(), gen_random_uuid() and defaults using them are identical on every replica', async () => {
+    await cluster.query(3, `CREATE TABLE stamped (
+      id INTEGER PRIMARY KEY, at TIMESTAMPTZ, r DOUBLE PRECISION, u UUID,
+      made TIMESTAMPTZ DEFAULT now(), ru UUID DEFAULT gen_random_uuid())`);
+    for (let i = 1; i <= 5; i++) {
+      await cluster.query(cluster.ids[i % 3]!, 'INSERT INTO stamped (id, at, r, u) VALUES ($1, now(), random(), gen_random_uuid())', [i]);
+    }
+    const rows = await Promise.all(
+      cluster.ids.map(async (id) => {
+        const c = await cluster.client(id);
+        await c.query('SET paxosql.read_consistency = linearizable');
+        const r = await c.query('SELECT id, at::text AS at, r, u::text AS u, made::text AS made, ru::text AS ru FROM stamped ORDER BY id');
+        await c.end();
+        return r.rows;
+      }),
+    );
+    expect(rows[0]).toHaveLength(5);
+    expect(rows[1]).toEqual(rows[0]);
+    expect(rows[2]).toEqual(rows[0]);
+    const uuids = new Set(rows[0]!.map((r) => r['u']));
+    expect(uuids.size).toBe(5);
+    const sums = await cluster.convergedChecksums();
+    expect(new Set(sums.map((s) => s.digest)).size).toBe(1);
+  });
+
+  it('a transaction reads its own writes; ROLLBACK leaves nothing; COMMIT shows all of it everywhere', async () => {
+    await cluster.query(1, 'CREATE TABLE acct (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL CHECK (balance >= 0))');
+    await cluster.query(1, 'INSERT INTO acct VALUES (1, 100), (2, 100)');
+    const follower = (await cluster.statuses()).find((s) => s.role === 'follower')!.id;
+    const c = await cluster.client(follower);
+
+    await c.query('BEGIN');
+    await c.query('UPDATE acct SET balance = balance - 30 WHERE id = 1');
+    expect((await c.query('SELECT balance FROM acct WHERE id = 1')).rows).toEqual([{ balance: 70 }]);
+    await c.query('INSERT INTO acct VALUES (3, 5)');
+    await c.query('ROLLBACK');
+    for (const id of cluster.ids) {
+      const r = await cluster.query(id, 'SELECT id, balance FROM acct ORDER BY id');
+      expect(r.rows).toEqual([{ id: 1, balance: 100 }, { id: 2, balance: 100 }]);
+    }
+
+    await c.query('BEGIN');
+    await c.query('UPDATE acct SET balance = balance - 30 WHERE id = 1');
+    const moved = await c.query('UPDATE acct SET balance = balance + 30 WHERE id = 2 RETURNING balance');
+    expect(moved.rows).toEqual([{ balance: 130 }]);
+    // Nothing is visible elsewhere before COMMIT.
+    expect((await cluster.query(3 === follower ? 1 : 3, 'SELECT balance FROM acct WHERE id = 1')).rows).toEqual([{ balance: 100 }]);
+    await c.query('COMMIT');
+    for (const id of cluster.ids) {
+      const r = await cluster.query(id, 'SELECT id, balance FROM acct ORDER BY id');
+      expect(r.rows).toEqual([{ id: 1, balance: 70 }, { id: 2, balance: 130 }]);
+    }
+
+    // An error aborts the transaction until ROLLBACK, with Postgres' codes.
+    await c.query('BEGIN');
+    await expect(c.query('UPDATE acct SET balance = balance - 1000 WHERE id = 1')).rejects.toMatchObject({ code: '23514' });
+    await expect(c.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    await c.query('ROLLBACK');
+    await c.end();
+  });
+
+  it('concurrent transfers from every node keep the total', async () => {
+    await cluster.query(2, 'CREATE TABLE bank (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)');
+    await cluster.query(2, 'INSERT INTO bank VALUES (1, 1000), (2, 1000), (3, 1000), (4, 1000)');
+    const clients: pg.Client[] = await Promise.all(Array.from({ length: 6 }, (_, i) => cluster.client(cluster.ids[i % 3]!)));
+    let committed = 0;
+    await Promise.all(
+      clients.map(async (c, k) => {
+        for (let i = 0; i < 15; i++) {
+          const from = ((k + i) % 4) + 1;
+          const to = ((k + i + 1) % 4) + 1;
+          try {
+            await c.query('BEGIN');
+            await c.query('UPDATE bank SET balance = balance - 7 WHERE id = $1', [from]);
+            await c.query('UPDATE bank SET balance = balance + 7 WHERE id = $1', [to]);
+            await c.query('COMMIT');
+            committed++;
+          } catch (error) {
+            await c.query('ROLLBACK').catch(() => undefined);
+            expect(['40001', '40003']).toContain((error as { code?: string }).code);
+          }
+        }
+      }),
+    );
+    await Promise.all(clients.map((c) => c.end()));
+    expect(committed).toBeGreaterThan(60);
+    for (const id of cluster.ids) {
+      const r = await cluster.query<{ total: string }>(id, 'SELECT sum(balance) AS total FROM bank');
+      expect(Number(r.rows[0]!.total)).toBe(4000);
+    }
+    const sums = await cluster.convergedChecksums();
+    expect(new Set(sums.map((s) => s.digest)).size).toBe(1);
+  });
+});
