@@ -1,14 +1,11 @@
 // The paxosql subcommands. Everything that can go wrong on the command line is
 // reported as one line that says what to fix, with a non-zero exit code.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
-import { ConfigError, loadConfig, localClusterConfig, type ClusterConfig } from '../cluster/config.js';
+import { ConfigError, loadConfig, type ClusterConfig } from '../cluster/config.js';
+import { LocalCluster } from '../cluster/local.js';
 import { startNode } from '../cluster/run.js';
 import { createScramVerifier } from '../pgwire/auth.js';
 
@@ -72,76 +69,45 @@ export async function devCommand(options: {
   logLevel: string;
 }): Promise<void> {
   const size = Number(options.nodes);
-  const dataDir = resolve(options.data);
+  const dir = resolve(options.data);
   const peerBasePort = options.peerBasePort ?? options.basePort + 1000;
   if (peerBasePort + size - 1 > 65535 || options.basePort + size - 1 > 65535) fail('ports would go above 65535: choose a lower --base-port');
-  mkdirSync(dataDir, { recursive: true });
-  const config = localClusterConfig({ nodes: size, basePort: options.basePort, peerBasePort, dataDir });
-  const configPath = join(dataDir, 'cluster.json');
-  writeFileSync(configPath, JSON.stringify(configFile(config), null, 2) + '\n');
-  const main = fileURLToPath(new URL('./main.js', import.meta.url));
-  const children = new Map<number, ChildProcess>();
-  let stopping = false;
-  for (const n of config.nodes) {
-    const logPath = join(dataDir, `node-${n.id}.log`);
-    const out = openSync(logPath, 'a');
-    const child = spawn(process.execPath, [main, 'start', '--config', configPath, '--node', String(n.id), '--log-level', options.logLevel], {
-      stdio: ['ignore', out, out],
+  process.stdout.write(
+    `paxosql dev: ${size} node(s), data in ${dir}, logs in ${dir}/node-<id>.log\n` +
+      'authentication: trust on loopback, any user name (like initdb -A trust); use a config file with users for anything else\n',
+  );
+  let cluster: LocalCluster;
+  try {
+    cluster = await LocalCluster.start({
+      nodes: size,
+      dir,
+      basePort: options.basePort,
+      peerBasePort,
+      logLevel: options.logLevel,
+      config: { clusterId: 'paxosql-dev' },
+      onUnexpectedExit: (id, code, signal) => {
+        process.stderr.write(`paxosql dev: node ${id} exited (${signal ?? `code ${code}`}); see ${join(dir, `node-${id}.log`)}\n`);
+      },
     });
-    children.set(n.id, child);
-    child.on('exit', (code, signal) => {
-      children.delete(n.id);
-      if (!stopping) process.stderr.write(`paxosql dev: node ${n.id} exited (${signal ?? `code ${code}`}); see ${logPath}\n`);
-      if (stopping && children.size === 0) process.exit(0);
-    });
+  } catch (error) {
+    fail(`the cluster did not start: ${(error as Error).message}`, 1);
   }
+  let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     process.stdout.write('\npaxosql dev: stopping the nodes\n');
-    if (children.size === 0) process.exit(0);
-    for (const child of children.values()) child.kill('SIGTERM');
+    cluster.stop({ signal: 'SIGTERM' }).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  process.stdout.write(
-    `paxosql dev: ${size} node(s), data in ${dataDir}, logs in ${dataDir}/node-<id>.log\n` +
-      'authentication: trust on loopback, any user name (like initdb -A trust); use a config file with users for anything else\n',
-  );
-  await Promise.all(config.nodes.map((n) => waitForPort(n.host, n.pgPort, 60_000)));
-  for (const n of config.nodes) {
-    process.stdout.write(`  node ${n.id}: psql postgres://paxosql@${n.host}:${n.pgPort}/paxosql\n`);
+  for (const id of cluster.ids) {
+    process.stdout.write(`  node ${id}: psql ${cluster.url(id)}\n`);
   }
-  process.stdout.write(`ready. status: npx paxosql status --config ${configPath}   stop: Ctrl-C\n`);
-}
-
-/** The config as a file a user can edit and pass to `paxosql start`. */
-function configFile(config: ClusterConfig): Record<string, unknown> {
-  return {
-    clusterId: config.clusterId,
-    dataDir: config.dataDir,
-    auth: config.auth,
-    nodes: config.nodes,
-    tickMs: config.tickMs,
-    electionTicks: config.electionTicks,
-    heartbeatTicks: config.heartbeatTicks,
-  };
-}
-
-async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((done) => {
-      const socket = connect({ host, port }, () => {
-        socket.destroy();
-        done(true);
-      });
-      socket.on('error', () => done(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) fail(`node on ${host}:${port} did not start within ${timeoutMs / 1000} s`, 1);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  process.stdout.write(`ready. status: npx paxosql status --config ${cluster.configPath}   stop: Ctrl-C\n`);
 }
 
 interface StatusRow {

@@ -186,14 +186,3 @@ function parseDatabases(value: unknown): string[] {
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-
-/** A local cluster on loopback: node i serves Postgres on basePort + i - 1. */
-export function localClusterConfig(options: { nodes: number; basePort: number; peerBasePort: number; dataDir: string }): ClusterConfig {
-  const nodes = Array.from({ length: options.nodes }, (_, i) => ({
-    id: i + 1,
-    host: '127.0.0.1',
-    peerPort: options.peerBasePort + i,
-    pgPort: options.basePort + i,
-  }));
-  return { ...parseConfig({ nodes, dataDir: options.dataDir, auth: 'trust', clusterId: 'paxosql-dev' }), dataDir: options.dataDir };
-}

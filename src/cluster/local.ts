@@ -1,16 +1,22 @@
-// A real cluster for end-to-end tests: node processes started the way users
-// start them (`paxosql start --config … --node …` from dist/), on free ports,
-// in a temporary directory. Every process is killed on teardown.
+// A cluster of node processes on this machine, started the way users start
+// them (`paxosql start --config … --node …` from dist/): used by `paxosql
+// dev`, `paxosql bench`, the end-to-end tests and the fault tests. It can kill
+// (-9), pause (SIGSTOP), resume, wipe and restart nodes. Ports are free ports
+// unless given; files go to a temporary directory unless given.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
 
-export const ROOT = resolve(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+/** The compiled CLI, also when this module runs from TypeScript sources (tests). */
+export const CLI = (() => {
+  const here = import.meta.dirname;
+  const root = here.includes('/dist/') ? here.slice(0, here.lastIndexOf('/dist/')) : resolve(here, '..', '..');
+  return join(root, 'dist', 'src', 'cli', 'main.js');
+})();
 
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -36,25 +42,47 @@ export interface NodeStatus {
 
 export interface ClusterOptions {
   readonly nodes: number;
+  /** Fields of the config file beyond the defaults here (e.g. compactionThreshold). */
   readonly config?: Record<string, unknown>;
+  /** Where to keep config, data and logs; default a new temporary directory (removed by stop()). */
+  readonly dir?: string;
+  /** Postgres port of node 1 (node i: basePort + i - 1); default free ports. */
+  readonly basePort?: number;
+  /** Peer port of node 1; default basePort + 1000, or free ports. */
+  readonly peerBasePort?: number;
+  readonly logLevel?: string;
+  /** Change the config one node reads (e.g. point its peers at fault-injecting proxies). */
+  readonly configFor?: (id: number, config: Record<string, unknown>) => Record<string, unknown>;
+  /** Told when a node process exits without kill() or stop() asking it to. */
+  readonly onUnexpectedExit?: (id: number, code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 export class LocalCluster {
   readonly dir: string;
+  /** The shared config file (`paxosql status --config` reads it). */
   readonly configPath: string;
   readonly ids: number[];
+  private readonly ownsDir: boolean;
+  private readonly logLevel: string;
   private readonly processes = new Map<number, ChildProcess>();
+  private readonly paused = new Set<number>();
   private readonly logs = new Map<number, WriteStream>();
+  private readonly expectingExit = new Set<number>();
+  private readonly onUnexpectedExit: ClusterOptions['onUnexpectedExit'];
 
   private constructor(
     readonly pgPorts: number[],
-    peerPorts: number[],
+    readonly peerPorts: number[],
     options: ClusterOptions,
   ) {
-    this.dir = mkdtempSync(join(tmpdir(), 'paxosql-e2e-'));
+    this.ownsDir = options.dir === undefined;
+    this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'paxosql-'));
+    mkdirSync(this.dir, { recursive: true });
+    this.logLevel = options.logLevel ?? 'info';
+    this.onUnexpectedExit = options.onUnexpectedExit;
     this.ids = Array.from({ length: options.nodes }, (_, i) => i + 1);
-    const config = {
-      clusterId: 'e2e',
+    const config: Record<string, unknown> = {
+      clusterId: 'local',
       dataDir: join(this.dir, 'data'),
       auth: 'trust',
       tickMs: 10,
@@ -64,19 +92,50 @@ export class LocalCluster {
       ...options.config,
     };
     this.configPath = join(this.dir, 'cluster.json');
-    writeFileSync(this.configPath, JSON.stringify(config, null, 2));
+    writeFileSync(this.configPath, JSON.stringify(config, null, 2) + '\n');
+    for (const id of this.ids) {
+      const own = options.configFor?.(id, structuredClone(config));
+      if (own !== undefined) writeFileSync(this.nodeConfigPath(id), JSON.stringify(own, null, 2) + '\n');
+    }
   }
 
+  /** Start a cluster and wait until every node serves Postgres clients. */
   static async start(options: ClusterOptions): Promise<LocalCluster> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
-    const ports = await freePorts(options.nodes * 2);
-    const cluster = new LocalCluster(ports.slice(0, options.nodes), ports.slice(options.nodes), options);
-    await Promise.all(cluster.ids.map((id) => cluster.startNode(id)));
+    let pgPorts: number[];
+    let peerPorts: number[];
+    if (options.basePort === undefined) {
+      const ports = await freePorts(options.nodes * 2);
+      pgPorts = ports.slice(0, options.nodes);
+      peerPorts = ports.slice(options.nodes);
+    } else {
+      const base = options.basePort;
+      const peerBase = options.peerBasePort ?? base + 1000;
+      pgPorts = Array.from({ length: options.nodes }, (_, i) => base + i);
+      peerPorts = Array.from({ length: options.nodes }, (_, i) => peerBase + i);
+    }
+    const cluster = new LocalCluster(pgPorts, peerPorts, options);
+    try {
+      await Promise.all(cluster.ids.map((id) => cluster.startNode(id)));
+    } catch (error) {
+      await cluster.stop({ keepFiles: true });
+      throw error;
+    }
     return cluster;
   }
 
-  url(id: number): string {
-    return `postgres://tester@127.0.0.1:${this.pgPorts[id - 1]}/paxosql`;
+  /** The config file node `id` runs with (its own, when configFor gave one). */
+  nodeConfigPath(id: number): string {
+    const own = join(this.dir, `cluster-node-${id}.json`);
+    return existsSync(own) ? own : this.configPath;
+  }
+
+  logPath(id: number): string {
+    return join(this.dir, `node-${id}.log`);
+  }
+
+  url(id: number, user = 'paxosql'): string {
+    return `postgres://${user}@127.0.0.1:${this.pgPorts[id - 1]}/paxosql`;
   }
 
   async client(id: number): Promise<pg.Client> {
@@ -104,17 +163,19 @@ export class LocalCluster {
     if (this.processes.has(id)) throw new Error(`node ${id} is already running`);
     let log = this.logs.get(id);
     if (log === undefined) {
-      log = createWriteStream(join(this.dir, `node-${id}.log`), { flags: 'a' });
+      log = createWriteStream(this.logPath(id), { flags: 'a' });
       this.logs.set(id, log);
     }
-    const child = spawn(process.execPath, [CLI, 'start', '--config', this.configPath, '--node', String(id), '--log-level', 'info'], {
+    const child = spawn(process.execPath, [CLI, 'start', '--config', this.nodeConfigPath(id), '--node', String(id), '--log-level', this.logLevel], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     this.processes.set(id, child);
-    child.on('exit', () => {
+    child.on('exit', (code, signal) => {
       if (this.processes.get(id) === child) this.processes.delete(id);
+      this.paused.delete(id);
+      if (!this.expectingExit.delete(id)) this.onUnexpectedExit?.(id, code, signal);
     });
     await this.waitFor(async () => (await this.tryStatus(id)) !== null, 30_000, `node ${id} to serve`);
   }
@@ -124,8 +185,33 @@ export class LocalCluster {
     const child = this.processes.get(id);
     if (child === undefined) return;
     const exited = new Promise((done) => child.once('exit', done));
+    this.expectingExit.add(id);
     child.kill(signal);
+    if (this.paused.has(id)) child.kill('SIGCONT'); // a stopped process only dies of SIGKILL otherwise
     await exited;
+  }
+
+  /** SIGSTOP: the process stays, frozen (a long GC pause, a stuck VM). */
+  pause(id: number): void {
+    const child = this.processes.get(id);
+    if (child === undefined || this.paused.has(id)) return;
+    child.kill('SIGSTOP');
+    this.paused.add(id);
+  }
+
+  resume(id: number): void {
+    const child = this.processes.get(id);
+    if (child === undefined || !this.paused.has(id)) return;
+    child.kill('SIGCONT');
+    this.paused.delete(id);
+  }
+
+  isPaused(id: number): boolean {
+    return this.paused.has(id);
+  }
+
+  pid(id: number): number | undefined {
+    return this.processes.get(id)?.pid;
   }
 
   /** Delete a (stopped) node's data directory. */
@@ -135,7 +221,7 @@ export class LocalCluster {
   }
 
   async tryStatus(id: number): Promise<NodeStatus | null> {
-    if (!this.processes.has(id)) return null;
+    if (!this.processes.has(id) || this.paused.has(id)) return null;
     try {
       const r = await this.query<{ 'paxosql.status': string }>(id, 'SHOW paxosql.status');
       return JSON.parse(r.rows[0]!['paxosql.status']) as NodeStatus;
@@ -192,9 +278,10 @@ export class LocalCluster {
     }
   }
 
-  async stop(options: { keepFiles?: boolean } = {}): Promise<void> {
-    await Promise.all([...this.processes.keys()].map((id) => this.kill(id)));
+  /** Stop every node (SIGKILL by default; SIGTERM for a clean shutdown) and remove the files we created. */
+  async stop(options: { keepFiles?: boolean; signal?: NodeJS.Signals } = {}): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((id) => this.kill(id, options.signal ?? 'SIGKILL')));
     for (const log of this.logs.values()) log.end();
-    if (options.keepFiles !== true) rmSync(this.dir, { recursive: true, force: true });
+    if (this.ownsDir && options.keepFiles !== true) rmSync(this.dir, { recursive: true, force: true });
   }
 }
