@@ -83,6 +83,7 @@ export class ClusterNode {
   private readonly pendingReads = new Map<number, PendingRead>();
   private appliedWaiters: { index: Slot; resolve: () => void }[] = [];
   private lastRole = '';
+  private lastTickAt = performance.now();
   private snapshotsDir = '';
   private snapshotServer!: SnapshotServer;
   private snapshotFetcher!: SnapshotFetcher;
@@ -213,11 +214,23 @@ export class ClusterNode {
   // Driving the core.
 
   private onTick(): void {
-    this.core.tick();
+    this.catchUpTicks();
     const now = Date.now();
     this.retryPending(now);
     this.transactions.onTick(now);
     this.schedule();
+  }
+
+  /**
+   * Tick the core by the ticks that really elapsed on the monotonic clock. A
+   * timer can fire late (a busy event loop) or not at all (SIGSTOP); the core
+   * must still see time pass, or a paused leader would trust a stale lease.
+   */
+  private catchUpTicks(): void {
+    const elapsed = Math.floor((performance.now() - this.lastTickAt) / this.config.tickMs);
+    if (elapsed < 1) return;
+    this.core.tick(elapsed);
+    this.lastTickAt += elapsed * this.config.tickMs;
   }
 
   private schedule(): void {
@@ -610,11 +623,15 @@ export class ClusterNode {
   // -------------------------------------------------------------------------
   // Reads.
 
-  /** Wait until this replica reflects every write acknowledged before the call (linearizable). */
-  async readBarrier(): Promise<void> {
+  /**
+   * Wait until this replica reflects every write acknowledged before the call
+   * (linearizable). With `lease`, the leader may answer from its lease instead
+   * of a quorum round.
+   */
+  async readBarrier(options: { lease?: boolean } = {}): Promise<void> {
     const deadline = Date.now() + this.config.writeTimeoutMs;
     for (;;) {
-      const index = await this.requestReadIndex(deadline);
+      const index = await this.requestReadIndex(deadline, options.lease === true);
       if (index !== null) return this.waitApplied(index);
       // No leader answered: wait for an election, then ask again.
       if (Date.now() >= deadline) throw new SqlError('40001', 'no leader confirmed the read in time', { hint: 'Retry the query.' });
@@ -622,11 +639,12 @@ export class ClusterNode {
     }
   }
 
-  private requestReadIndex(deadline: number): Promise<Slot | null> {
+  private requestReadIndex(deadline: number, lease: boolean): Promise<Slot | null> {
     return new Promise((resolve, reject) => {
       const id = this.nextReadId++;
       this.pendingReads.set(id, { deadline, resolve, reject });
-      this.core.readIndex(id);
+      if (lease) this.catchUpTicks();
+      this.core.readIndex(id, { lease });
       this.schedule();
     });
   }

@@ -21,7 +21,7 @@ import { initParser, parseSql, type ParsedStatement, type SessionCommand, type T
 import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
 import type { ClusterNode } from './node.js';
 
-export type ReadConsistency = 'linearizable' | 'local';
+export type ReadConsistency = 'linearizable' | 'lease' | 'local';
 const CONSISTENCY_SETTING = 'paxosql.read_consistency';
 /** `SHOW paxosql.status`: this node's role, ballot, commit and applied slot, as JSON. */
 const STATUS_SETTING = 'paxosql.status';
@@ -248,7 +248,7 @@ class ClusterSession implements SessionBackend {
   }
 
   private async read(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
-    if (this.consistency === 'linearizable') await this.node.readBarrier();
+    if (this.consistency !== 'local') await this.node.readBarrier({ lease: this.consistency === 'lease' });
     const running = new AbortController();
     this.running = running;
     try {
@@ -292,9 +292,9 @@ class ClusterSession implements SessionBackend {
     const name = rawName.toLowerCase();
     if (name === CONSISTENCY_SETTING) {
       const v = (value ?? 'linearizable').toLowerCase();
-      if (v !== 'linearizable' && v !== 'local') {
+      if (v !== 'linearizable' && v !== 'lease' && v !== 'local') {
         throw new SqlError('22023', `invalid value for parameter "${CONSISTENCY_SETTING}": "${value ?? ''}"`, {
-          hint: 'Available values: linearizable, local.',
+          hint: 'Available values: linearizable, lease, local.',
         });
       }
       this.consistency = v;

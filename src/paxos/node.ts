@@ -49,6 +49,9 @@ import { invalidReason, type ValidationLimits } from './validate.js';
 
 export const NOOP: Value = Object.freeze({ kind: 'noop' });
 
+/** Of an election timeout, how long a confirmed round's lease lasts (the rest is margin for clock drift). */
+const LEASE_FRACTION = 0.75;
+
 /** An invariant of the core does not hold: a bug, never a condition to handle. */
 export class PaxosInvariantError extends Error {
   constructor(message: string) {
@@ -183,6 +186,9 @@ export class PaxosNode {
   private readSeq = 0;
   private readRoundNeeded = false;
   private readonly ackedReadSeq = new Map<NodeId, number>();
+  /** When each recent round started (ticks); rounds older than the confirmed one are forgotten. */
+  private readonly roundStartTick = new Map<number, number>();
+  private leaseUntilTick = 0;
   private pendingReads: PendingRead[] = [];
 
   // Follower reads forwarded to the leader: id → tick when they time out.
@@ -227,13 +233,18 @@ export class PaxosNode {
   // -------------------------------------------------------------------------
   // Inputs.
 
-  /** Advance logical time by one tick. */
-  tick(): void {
-    this.ticks++;
+  /**
+   * Advance logical time. The runtime passes how many ticks really elapsed
+   * (by a monotonic clock), so a node that was paused — SIGSTOP, a long GC —
+   * learns at once that its timeouts and its read lease ran out meanwhile.
+   */
+  tick(elapsed = 1): void {
+    invariant(Number.isSafeInteger(elapsed) && elapsed >= 1, 'tick by a positive whole number');
+    this.ticks += elapsed;
     if (this.role === 'leader') {
-      this.tickLeader();
+      this.tickLeader(elapsed);
     } else {
-      this.electionElapsed++;
+      this.electionElapsed += elapsed;
       if (this.electionElapsed >= this.electionTimeout) this.startPreVote();
     }
     this.expireForwardedReads();
@@ -310,9 +321,11 @@ export class PaxosNode {
    * that every write acknowledged before this call is at or below it. The
    * caller waits until it has applied that index, then reads.
    */
-  readIndex(id: number): void {
+  readIndex(id: number, options: { lease?: boolean } = {}): void {
     invariant(Number.isSafeInteger(id) && id >= 0, 'read ids are non-negative integers');
-    if (this.role === 'leader') {
+    if (this.role === 'leader' && options.lease === true && this.holdsLease()) {
+      this.answerRead(id, this.commit);
+    } else if (this.role === 'leader') {
       this.registerRead(id, this.id);
     } else if (this.leader !== null) {
       if (this.forwardedReads.size >= this.config.maxPendingReads) return this.failRead(id, 'overloaded');
@@ -436,7 +449,11 @@ export class PaxosNode {
    */
   private onPreVote(msg: PreVoteMsg): void {
     const leaderSilent = this.leader === null || this.electionElapsed >= this.config.electionTicks;
-    const granted = this.role !== 'leader' && leaderSilent && msg.commit >= this.commit;
+    // A node that just started may have heard from a leader right before it
+    // went down; the leader's lease counts on it not helping elect another
+    // for an election timeout, so it waits that long before granting.
+    const settled = this.ticks >= this.config.electionTicks;
+    const granted = this.role !== 'leader' && settled && leaderSilent && msg.commit >= this.commit;
     this.send({ type: 'prevote-reply', from: this.id, to: msg.from, round: msg.round, granted });
   }
 
@@ -519,6 +536,8 @@ export class PaxosNode {
     this.promises.clear();
     this.recentlyActive.clear();
     this.ackedReadSeq.clear();
+    this.roundStartTick.clear();
+    this.leaseUntilTick = 0;
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0;
     const entries: ProposedEntry[] = [];
@@ -675,24 +694,28 @@ export class PaxosNode {
     }
   }
 
-  private tickLeader(): void {
-    this.electionElapsed++;
+  private tickLeader(elapsed: number): void {
+    this.electionElapsed += elapsed;
     if (this.electionElapsed >= this.config.electionTicks) {
-      this.electionElapsed = 0;
       // Check-quorum: a leader that has not heard from a majority for an
       // election timeout steps down rather than serve a partitioned minority.
-      if (this.recentlyActive.size + 1 < this.quorum) return this.becomeFollower(null);
+      // Whole windows that passed while we were paused had no activity at all.
+      const windows = Math.floor(this.electionElapsed / this.config.electionTicks);
+      this.electionElapsed %= this.config.electionTicks;
+      const silentWindows = windows > 1 && this.quorum > 1;
+      if (silentWindows || this.recentlyActive.size + 1 < this.quorum) return this.becomeFollower(null);
       this.recentlyActive.clear();
     }
-    this.heartbeatElapsed++;
+    this.heartbeatElapsed += elapsed;
     if (this.heartbeatElapsed >= this.config.heartbeatTicks) {
       this.heartbeatElapsed = 0;
       this.heartbeatOrRetransmit();
     }
   }
 
-  /** To each peer: the in-flight slots it has not acknowledged for a while, else a heartbeat. */
+  /** To each peer: the in-flight slots it has not acknowledged for a while, else a heartbeat (a new round). */
   private heartbeatOrRetransmit(): void {
+    this.startRound();
     const due: Slot[] = [];
     for (const [slot, f] of this.inflight) {
       if (this.ticks - f.sentAtTick >= this.retransmitTicks) due.push(slot);
@@ -886,10 +909,50 @@ export class PaxosNode {
   /** Start a confirmation round for reads that arrived since the last one. */
   private startReadRound(): void {
     if (!this.readRoundNeeded || this.role !== 'leader') return;
-    this.readRoundNeeded = false;
-    this.readSeq++;
+    this.startRound();
     for (const peer of this.peers) this.sendHeartbeat(peer);
     this.confirmReads();
+  }
+
+  /**
+   * Every heartbeat round has a sequence number: reads wait for a round that
+   * started after them, and the lease runs from the start of the latest round
+   * a quorum acknowledged.
+   */
+  private startRound(): void {
+    this.readRoundNeeded = false;
+    this.readSeq++;
+    this.roundStartTick.set(this.readSeq, this.ticks);
+  }
+
+  /**
+   * The leader holds a lease until an election timeout (less a margin for
+   * clock-rate differences) after the start of the latest round a quorum
+   * acknowledged: each acknowledging follower heard from us after that start,
+   * and refuses pre-votes until an election timeout after it last heard from
+   * us, so no other leader can exist before then. Recovered slots must be
+   * chosen first, as for a read index.
+   */
+  private holdsLease(): boolean {
+    return this.commit >= this.recoveredThrough && this.ticks < this.leaseUntilTick;
+  }
+
+  private confirmedRound(): number {
+    const seqs = [this.readSeq];
+    for (const peer of this.peers) seqs.push(this.ackedReadSeq.get(peer) ?? 0);
+    seqs.sort((a, b) => b - a);
+    return seqs[this.quorum - 1] as number;
+  }
+
+  private extendLease(confirmed: number): void {
+    const start = this.roundStartTick.get(confirmed);
+    if (start === undefined) return;
+    const until = start + Math.floor(this.config.electionTicks * LEASE_FRACTION);
+    if (until > this.leaseUntilTick) this.leaseUntilTick = until;
+    for (const seq of this.roundStartTick.keys()) {
+      if (seq >= confirmed) break;
+      this.roundStartTick.delete(seq);
+    }
   }
 
   private onHeartbeatAck(msg: HeartbeatAckMsg): void {
@@ -908,12 +971,10 @@ export class PaxosNode {
    * chosen, since before that our commit index may lag a predecessor's.
    */
   private confirmReads(): void {
-    if (this.role !== 'leader' || this.pendingReads.length === 0) return;
-    if (this.commit < this.recoveredThrough) return;
-    const seqs = [this.readSeq];
-    for (const peer of this.peers) seqs.push(this.ackedReadSeq.get(peer) ?? 0);
-    seqs.sort((a, b) => b - a);
-    const confirmed = seqs[this.quorum - 1] as number;
+    if (this.role !== 'leader') return;
+    const confirmed = this.confirmedRound();
+    this.extendLease(confirmed);
+    if (this.pendingReads.length === 0 || this.commit < this.recoveredThrough) return;
     const waiting: PendingRead[] = [];
     for (const read of this.pendingReads) {
       if (read.seq > confirmed) waiting.push(read);

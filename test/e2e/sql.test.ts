@@ -29,6 +29,21 @@ describe('SQL over the replicated log', () => {
     await Promise.all([writer, ...readers].map((c) => c.end()));
   });
 
+  it('lease and local reads are chosen per session and reported by SHOW', async () => {
+    await cluster.query(1, 'CREATE TABLE modes (id INTEGER PRIMARY KEY)');
+    await cluster.query(2, 'INSERT INTO modes VALUES (1)');
+    for (const id of cluster.ids) {
+      const c = await cluster.client(id);
+      expect((await c.query('SHOW paxosql.read_consistency')).rows).toEqual([{ 'paxosql.read_consistency': 'linearizable' }]);
+      await c.query('SET paxosql.read_consistency = lease');
+      expect((await c.query('SELECT count(*)::int AS n FROM modes')).rows).toEqual([{ n: 1 }]);
+      await c.query("SET paxosql.read_consistency = 'local'");
+      expect((await c.query('SHOW paxosql.read_consistency')).rows).toEqual([{ 'paxosql.read_consistency': 'local' }]);
+      await expect(c.query("SET paxosql.read_consistency = 'sometimes'")).rejects.toMatchObject({ code: '22023' });
+      await c.end();
+    }
+  });
+
   it('20 clients × 100 increments spread over all nodes give exactly 2000', async () => {
     await cluster.query(1, 'CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
     await cluster.query(2, 'INSERT INTO counter VALUES (1, 0)');

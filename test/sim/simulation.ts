@@ -107,6 +107,8 @@ interface SimNode {
   /** Paused (SIGSTOP, a long GC): no ticks; messages wait in the socket buffer. */
   paused: boolean;
   readonly buffered: Message[];
+  /** Simulated time of the last tick handed to the core. */
+  lastTickAt: number;
 }
 
 interface PendingWrite {
@@ -196,6 +198,7 @@ class Simulation {
         incarnation: 0,
         paused: false,
         buffered: [],
+        lastTickAt: 0,
       };
       this.nodes.set(id, node);
       this.boot(node);
@@ -259,6 +262,7 @@ class Simulation {
 
   private boot(node: SimNode): void {
     node.incarnation++;
+    node.lastTickAt = this.now;
     const random = this.rng.fork();
     node.core = new PaxosNode(
       simConfig(node.id, this.ids, this.options.bug),
@@ -276,9 +280,17 @@ class Simulation {
   private onTick(id: NodeId, incarnation: number): void {
     const node = this.node(id);
     if (node.core === null || node.incarnation !== incarnation || node.paused) return;
-    node.core.tick();
+    this.catchUpTicks(node);
     this.drain(node);
     this.queue.push(this.now + TICK_MS, { kind: 'tick', node: id, incarnation });
+  }
+
+  /** Like the runtime: tick by the time that really passed (a paused node wakes up late). */
+  private catchUpTicks(node: SimNode): void {
+    const elapsed = Math.floor((this.now - node.lastTickAt) / TICK_MS);
+    if (elapsed < 1 || node.core === null) return;
+    node.core.tick(elapsed);
+    node.lastTickAt += elapsed * TICK_MS;
   }
 
   private deliver(msg: Message): void {
@@ -557,7 +569,10 @@ class Simulation {
     this.readsInFlight.set(`${id}:${readId}`, client.id);
     this.trace(`client ${client.id} read #${readId} at n${id} (acked through ${this.maxAckedSlot})`);
     const node = this.node(id);
-    (node.core as PaxosNode).readIndex(readId);
+    // Some reads ask for a lease read; the runtime catches up its clock first.
+    const lease = this.rng.chance(0.4);
+    if (lease) this.catchUpTicks(node);
+    (node.core as PaxosNode).readIndex(readId, { lease });
     this.drain(node);
     this.queue.push(this.now + CLIENT_TIMEOUT_MS, { kind: 'client-timeout', client: client.id, op: client.op });
   }

@@ -390,3 +390,62 @@ describe('compaction and snapshots', () => {
     expect(drain(n).messages.map((m) => m.type)).toEqual(['promise']);
   });
 });
+
+describe('lease reads', () => {
+  it('the leader answers a lease read at once while a recent round is confirmed, and needs a round after the lease runs out', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    c.tickAll(3); // heartbeat rounds acknowledged: the lease is held
+    c.node(a).readIndex(1, { lease: true });
+    c.flush();
+    expect(c.reads.get(a)).toEqual([{ id: 1, ok: true, index: c.node(a).status().commit }]);
+    // Cut the leader off: with no acknowledged round the lease lapses (before check-quorum ends the term).
+    for (let i = 0; i < 8; i++) {
+      c.node(a).tick();
+      c.flush();
+      c.pending = [];
+    }
+    c.node(a).readIndex(2, { lease: true });
+    c.flush();
+    expect(c.reads.get(a)).toHaveLength(1);
+    c.deliverAll();
+    expect(c.reads.get(a)!.at(-1)).toMatchObject({ id: 2, ok: true });
+  });
+
+  it('a leader that wakes from a pause longer than an election timeout steps down instead of trusting its lease', () => {
+    const c = new TestCluster(3);
+    const a = c.electLeader();
+    c.tickAll(3);
+    c.node(a).tick(35); // what a SIGSTOPped process sees when it resumes
+    expect(c.node(a).status().role).toBe('follower');
+    c.node(a).readIndex(3, { lease: true });
+    c.flush();
+    expect(c.reads.get(a)!.at(-1)).toMatchObject({ id: 3, ok: false });
+  });
+
+  it('a freshly started node grants no pre-vote for an election timeout', () => {
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    n.step({ type: 'prevote', from: 2, to: 1, round: 1, commit: 0 });
+    expect(drain(n).messages).toEqual([{ type: 'prevote-reply', from: 1, to: 2, round: 1, granted: false }]);
+    n.tick(10);
+    n.step({ type: 'prevote', from: 2, to: 1, round: 1, commit: 0 });
+    expect(drain(n).messages.find((m) => m.type === 'prevote-reply')).toMatchObject({ granted: true });
+  });
+});
+
+describe('holding proposals for a transaction', () => {
+  it('cuts what was queued before the hold, keeps later commands waiting, and lets a first command jump ahead', () => {
+    const c = new TestCluster(1);
+    const leader = c.node(c.electLeader());
+    leader.propose([cmd('before')]);
+    leader.holdProposals(true);
+    leader.propose([cmd('during')]);
+    c.flush();
+    expect(c.appliedTexts(1)).toEqual(['before']);
+    expect(leader.proposalsDrained()).toBe(true);
+    leader.propose([cmd('tx')], { first: true });
+    leader.holdProposals(false);
+    c.flush();
+    expect(c.appliedTexts(1)).toEqual(['before', 'tx', 'during']);
+  });
+});
