@@ -8,7 +8,7 @@ import { LocalCluster } from './harness.js';
 describe('SQL over the replicated log', () => {
   let cluster: LocalCluster;
   beforeAll(async () => {
-    cluster = await LocalCluster.start({ nodes: 3 });
+    cluster = await LocalCluster.start({ nodes: 3, config: { idleTransactionTimeoutMs: 1500 } });
     await cluster.waitForLeader();
   });
   afterAll(async () => {
@@ -152,5 +152,68 @@ describe('SQL over the replicated log', () => {
     }
     const sums = await cluster.convergedChecksums();
     expect(new Set(sums.map((s) => s.digest)).size).toBe(1);
+  });
+
+  it('an idle transaction is rolled back with 25P03 and releases the cluster for other writers', async () => {
+    await cluster.query(1, 'CREATE TABLE idle (id INTEGER PRIMARY KEY)');
+    const c = await cluster.client(2);
+    await c.query('BEGIN');
+    await c.query('INSERT INTO idle VALUES (1)');
+    // Other writers wait while it is open, then get through once it is rolled back.
+    const other = cluster.query(3, 'INSERT INTO idle VALUES (2)');
+    await other;
+    await expect(c.query('INSERT INTO idle VALUES (3)')).rejects.toMatchObject({ code: '25P03' });
+    await c.query('ROLLBACK');
+    const r = await cluster.query<{ id: number }>(1, 'SELECT id FROM idle ORDER BY id');
+    expect(r.rows).toEqual([{ id: 2 }]);
+    await c.end();
+  });
+
+  it('kill -9 of the leader under a concurrent write workload: every acknowledged write is on every replica', async () => {
+    await cluster.query(1, 'CREATE TABLE burst (id INTEGER PRIMARY KEY, origin INTEGER)');
+    const leader = await cluster.waitForLeader();
+    const acked: number[] = [];
+    const outcomes = new Map<string, number>();
+    let next = 0;
+    let stop = false;
+    const clients = await Promise.all(Array.from({ length: 8 }, (_, i) => cluster.client(cluster.ids[i % 3]!)));
+    const workers = clients.map(async (c, k) => {
+      let client = c;
+      while (!stop) {
+        const id = next++;
+        try {
+          await client.query('INSERT INTO burst VALUES ($1, $2)', [id, k]);
+          acked.push(id);
+          outcomes.set('ok', (outcomes.get('ok') ?? 0) + 1);
+        } catch (error) {
+          // A SQLSTATE from the server, or a dropped connection (ECONNRESET, terminated…).
+          const raw = (error as { code?: string }).code ?? '';
+          const code = /^[0-9A-Z]{5}$/.test(raw) ? raw : 'connection';
+          outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+          // Only these are allowed: retryable, unknown outcome, or the connection to the killed node.
+          expect(['40001', '40003', '57P01', 'connection']).toContain(code);
+          if (code === 'connection' || code === '57P01') {
+            await client.end().catch(() => undefined);
+            client = await cluster.client(cluster.ids.find((id) => id !== leader)!);
+          }
+        }
+      }
+      await client.end().catch(() => undefined);
+    });
+    await cluster.waitFor(() => acked.length >= 100, 20_000, '100 acknowledged writes');
+    await cluster.kill(leader);
+    const before = acked.length;
+    await cluster.waitFor(() => acked.length >= before + 100, 20_000, '100 more acknowledged writes after the kill');
+    stop = true;
+    await Promise.all(workers);
+    await cluster.startNode(leader);
+    const sums = await cluster.convergedChecksums();
+    expect(new Set(sums.map((s) => s.digest)).size).toBe(1);
+    for (const id of cluster.ids) {
+      const r = await cluster.query<{ id: number }>(id, 'SELECT id FROM burst');
+      const present = new Set(r.rows.map((row) => row.id));
+      expect(acked.filter((a) => !present.has(a)), `node ${id} lost acknowledged writes`).toEqual([]);
+    }
+    expect(outcomes.get('ok')).toBeGreaterThanOrEqual(200);
   });
 });
