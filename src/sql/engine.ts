@@ -3,13 +3,16 @@
 
 import type Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
+import { Catalog } from './catalog.js';
+import { registerCatalogFunctions } from './catalog-functions.js';
+import { findCatalogTable, oidOfCatalogDeclaredType, pgTypeOfCatalogColumn, type SessionFacts } from './catalog-tables.js';
 import { toSqlError } from './errors.js';
 import { DEFAULT_SETTINGS, registerFunctions, type ExecContext } from './functions.js';
 import { LruMap } from './lru.js';
 import { initParser, parseSql, type ParsedStatement, type SessionCommand } from './parse.js';
 import { lookupPgType, numericScale, oidOfDeclaredType, oidOfRuntimeValue, PG_TYPE_OIDS, toPgValue, UNKNOWN_TYPE_OID } from './pgtypes.js';
 import { SeededRandom } from './prng.js';
-import { translateStatement, type ColumnInfo, type SchemaLookup, type TranslatedStatement } from './translate.js';
+import { translateStatement, type ColumnInfo, type ResultColumnHint, type SchemaLookup, type TranslatedStatement } from './translate.js';
 import { SqlError, type FieldInfo, type QueryResult, type SqlValue } from './types.js';
 
 export interface SqlEngineOptions {
@@ -51,6 +54,7 @@ export class SqlEngine {
   private activeContext: ExecContext | null = null;
   private randomSource: SeededRandom = new SeededRandom(0);
   private randomSeed: bigint | null = null;
+  private readonly catalog: Catalog;
   readonly serverVersion: string;
 
   /** Loads the parser, then builds the engine. */
@@ -72,6 +76,11 @@ export class SqlEngine {
       context: () => this.requireContext(),
       random: () => this.randomSource,
       serverVersion: this.serverVersion,
+    });
+    this.catalog = new Catalog(db, this.logger);
+    registerCatalogFunctions(db, {
+      model: () => this.catalog.current(),
+      user: () => this.activeContext?.session?.user ?? this.catalog.currentUser(),
     });
     this.schemaVersionStatement = db.prepare('SELECT schema_version FROM pragma_schema_version').pluck();
     this.tableInfoStatement = db.prepare('SELECT name, type FROM pragma_table_info(?) ORDER BY cid');
@@ -124,6 +133,7 @@ export class SqlEngine {
     if (skip !== null) return skip;
     this.activate(ctx);
     try {
+      if (translated.readsCatalog === true) this.catalog.refresh(sessionFacts(ctx));
       return this.runSteps(translated, bindParams(params, translated.paramCount));
     } catch (error) {
       throw toSqlError(error);
@@ -141,14 +151,14 @@ export class SqlEngine {
     const translated = this.translateParsed(statement);
     const paramTypeOids = translated.paramTypes.map((t) => (t === null ? UNKNOWN_TYPE_OID : PG_TYPE_OIDS[t]));
     if (!translated.returnsRows) return { paramTypeOids, fields: null };
-    if (translated.session !== undefined) return { paramTypeOids, fields: [{ name: translated.session.action === 'show' ? translated.session.name : '', typeOid: UNKNOWN_TYPE_OID }] };
+    if (translated.session !== undefined) return { paramTypeOids, fields: showFields(translated.session) };
     const last = translated.steps[translated.steps.length - 1];
     if (last === undefined) return { paramTypeOids, fields: null };
+    if (translated.readsCatalog === true) this.catalog.refresh();
     const columns = this.prepare(last.sql).columns();
     const fields = columns.map((column, i) => {
       const hint = translated.resultColumns?.[i];
-      const oid = oidOfDeclaredType(column.type) ?? (hint?.pgType != null ? PG_TYPE_OIDS[hint.pgType] : UNKNOWN_TYPE_OID);
-      return { name: hint?.name ?? column.name, typeOid: oid };
+      return { name: hint?.name ?? column.name, typeOid: staticTypeOid(column.type, hint) ?? UNKNOWN_TYPE_OID };
     });
     return { paramTypeOids, fields };
   }
@@ -178,6 +188,8 @@ export class SqlEngine {
     }
     return {
       columnsOf: (table) => {
+        const catalogColumns = catalogColumnsOf(table);
+        if (catalogColumns !== null) return catalogColumns;
         if (!this.columnCache.has(table)) this.columnCache.set(table, this.readColumns(table));
         return this.columnCache.get(table) ?? null;
       },
@@ -263,7 +275,7 @@ export class SqlEngine {
     const columns = statement.columns();
     const types = columns.map((column, i) => {
       const hint = translated.resultColumns?.[i];
-      const oid = oidOfDeclaredType(column.type) ?? (hint?.pgType != null ? PG_TYPE_OIDS[hint.pgType] : null) ?? runtimeOid(raw, i);
+      const oid = staticTypeOid(column.type, hint) ?? runtimeOid(raw, i);
       return { name: hint?.name ?? column.name, typeOid: oid, scale: numericScale(column.type) };
     });
     const rows = raw.map((row) => types.map((type, i) => toPgValue(row[i], type.typeOid, type.scale)));
@@ -286,12 +298,48 @@ export class SqlEngine {
 
   private sessionResult(command: SessionCommand, ctx: ExecContext): QueryResult {
     if (command.action !== 'show') return { command: command.action.toUpperCase(), rowCount: 0, fields: null, rows: [] };
-    if (command.name === 'all') throw new SqlError('0A000', 'SHOW ALL is not supported');
-    const value = ctx.session?.settings?.[command.name] ??
-      (command.name === 'server_version' ? this.serverVersion : DEFAULT_SETTINGS[command.name]);
+    if (command.name === 'all') return this.showAll(ctx);
+    const value = this.settingValue(command.name, ctx);
     if (value === undefined) throw new SqlError('42704', `unrecognized configuration parameter "${command.name}"`);
     return { command: 'SHOW', rowCount: 1, fields: [{ name: command.name, typeOid: PG_TYPE_OIDS.text }], rows: [[value]] };
   }
+
+  private settingValue(name: string, ctx: ExecContext): string | undefined {
+    return ctx.session?.settings?.[name] ?? (name === 'server_version' ? this.serverVersion : DEFAULT_SETTINGS[name]);
+  }
+
+  /** SHOW ALL: every known setting with the session's value, as Postgres' name/setting/description rows. */
+  private showAll(ctx: ExecContext): QueryResult {
+    const names = [...new Set([...Object.keys(DEFAULT_SETTINGS), ...Object.keys(ctx.session?.settings ?? {})])].sort();
+    const rows = names.map((name) => [name, this.settingValue(name, ctx) ?? '', '']);
+    return { command: 'SHOW', rowCount: rows.length, fields: showFields({ action: 'show', name: 'all' }), rows };
+  }
+}
+
+const DEFAULT_SESSION_FACTS: SessionFacts = { user: 'paxosql', database: 'paxosql' };
+
+function sessionFacts(ctx: ExecContext): SessionFacts {
+  return { user: ctx.session?.user ?? DEFAULT_SESSION_FACTS.user, database: ctx.session?.database ?? DEFAULT_SESSION_FACTS.database };
+}
+
+function showFields(command: SessionCommand): FieldInfo[] {
+  if (command.action !== 'show') return [{ name: '', typeOid: UNKNOWN_TYPE_OID }];
+  if (command.name !== 'all') return [{ name: command.name, typeOid: PG_TYPE_OIDS.text }];
+  return ['name', 'setting', 'description'].map((name) => ({ name, typeOid: PG_TYPE_OIDS.text }));
+}
+
+/** Column types of catalog relations, for inferring parameter and expression types. */
+function catalogColumnsOf(table: string): readonly ColumnInfo[] | null {
+  const [schema, name] = table.includes('.') ? table.split('.', 2) : [undefined, table];
+  const def = findCatalogTable(schema, name ?? '');
+  if (def === null) return null;
+  return def.columns.map((column) => ({ name: column.name, pgType: pgTypeOfCatalogColumn(column.type), typmods: [], declared: column.type }));
+}
+
+/** A result column's type OID known before looking at values: declared type, then the translator's inference. */
+function staticTypeOid(declared: string | null | undefined, hint: ResultColumnHint | undefined): number | null {
+  return oidOfDeclaredType(declared) ?? oidOfCatalogDeclaredType(declared) ?? hint?.typeOid ??
+    (hint?.pgType != null ? PG_TYPE_OIDS[hint.pgType] : null);
 }
 
 function runtimeOid(rows: readonly unknown[][], column: number): number {

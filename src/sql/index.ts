@@ -9,3 +9,7 @@ export { translateStatement, type TranslatedStatement, type TranslatedStep, type
 export { PG_TYPE_OIDS, type PgType } from './pgtypes.js';
 export { toSqlError } from './errors.js';
 export { SqlError, type SqlValue, type FieldInfo, type QueryResult } from './types.js';
+export { Catalog } from './catalog.js';
+export { readCatalogModel, type CatalogModel, type CatalogRelation, type CatalogColumn, type CatalogIndex, type CatalogConstraint } from './catalog-model.js';
+export { CATALOG_TABLES, findCatalogTable, type CatalogTableDef, type SessionFacts } from './catalog-tables.js';
+export { CATALOG_TYPES, formatType, resolveTypeName, type CatalogType } from './catalog-types.js';

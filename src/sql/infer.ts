@@ -146,6 +146,7 @@ export function typeNameType(typeName: unknown): PgType | null {
 }
 
 function subLinkType(body: Record<string, unknown>, scope: TypeScope): PgType | null {
+  if (body['subLinkType'] === 'ARRAY_SUBLINK') return null; // an array (catalog queries only)
   if (body['subLinkType'] !== 'EXPR_SUBLINK') return 'bool';
   const first = asArray(bodyOf(body['subselect'], 'SelectStmt')?.['targetList'])[0];
   return first === undefined ? null : inferType(first, scope);

@@ -7,6 +7,9 @@ import {
   asArray, bodyOf, constStringValue, deparseNode, isObject, makeColumnRef, makeFuncCall, makeIntConst, makeNot,
   makeString, makeStringConst, nameList, nodeTypeOf, str, stringNodeValue, unsupported, type JsonObject,
 } from './ast.js';
+import { CATALOG_ARRAY_FUNCTIONS, CATALOG_FUNCTION_NAMES } from './catalog-functions.js';
+import { findCatalogTable, type CatalogTableDef } from './catalog-tables.js';
+import { resolveTypeName } from './catalog-types.js';
 import { emitDdl } from './ddl.js';
 import { columnNameOf, inferType, typeNameType, type TypeScope } from './infer.js';
 import type { ParsedStatement, SessionCommand, StatementKind, TransactionCommand } from './parse.js';
@@ -39,6 +42,8 @@ export type CommandTagSpec =
 export interface ResultColumnHint {
   readonly name: string;
   readonly pgType: PgType | null;
+  /** The exact type OID, when it is a catalog type (name, oid, regclass, text[], ...) that PgType cannot name. */
+  readonly typeOid?: number;
 }
 
 /** A statement ready for SQLite; plain data, so it can be cached or sent to another thread. */
@@ -56,6 +61,8 @@ export interface TranslatedStatement {
   readonly resultColumns: readonly ResultColumnHint[] | null;
   readonly transaction?: TransactionCommand;
   readonly session?: SessionCommand;
+  /** Reads pg_catalog / information_schema (or catalog functions): the engine refreshes the catalog first. */
+  readonly readsCatalog?: boolean;
 }
 
 /** Functions whose results differ between replicas: refused before execution. */
@@ -136,6 +143,12 @@ let placeholderCounter = 0;
 export class StatementTranslator implements TypeScope {
   private readonly paramTypesByNumber = new Map<number, PgType>();
   private readonly tablesInScope: string[] = [];
+  /**
+   * The statement reads the catalog. Catalog queries get narrow extra support that user
+   * queries do not (arrays as text literals, COLLATE, subscripts, = ANY (array)), because
+   * psql and drivers send them and their values come from the catalog's own tables.
+   */
+  private catalogMode = false;
 
   constructor(private readonly parsed: ParsedStatement, readonly schema: SchemaLookup) {}
 
@@ -145,6 +158,7 @@ export class StatementTranslator implements TypeScope {
     const type = parsed.nodeType;
     const body = bodyOf(ast, type) ?? {};
     collectTables(ast, this.tablesInScope);
+    this.catalogMode = referencesCatalog(ast);
     switch (type) {
       case 'SelectStmt': return this.translateSelect(ast, body);
       case 'InsertStmt': return this.translateInsert(body);
@@ -171,6 +185,7 @@ export class StatementTranslator implements TypeScope {
       ...parts,
       ...(this.parsed.transaction !== undefined ? { transaction: this.parsed.transaction } : {}),
       ...(this.parsed.session !== undefined ? { session: this.parsed.session } : {}),
+      ...(this.catalogMode ? { readsCatalog: true } : {}),
     };
   }
 
@@ -209,7 +224,10 @@ export class StatementTranslator implements TypeScope {
   private translateSelect(ast: JsonObject, body: JsonObject): TranslatedStatement {
     const resultColumns = this.resultColumnsOfSelect(body);
     const rewritten = this.rewrite(ast);
-    if (resultColumns !== null) this.nameTargets(rewritten, resultColumns);
+    if (resultColumns !== null) {
+      this.nameTargets(rewritten, resultColumns);
+      printOidAliasColumns(bodyOf(rewritten, 'SelectStmt'), resultColumns);
+    }
     return this.result({ steps: [{ sql: this.emit(rewritten) }], tag: { type: 'rows', verb: 'SELECT' }, returnsRows: true, resultColumns });
   }
 
@@ -222,12 +240,24 @@ export class StatementTranslator implements TypeScope {
       const firstRow = asArray(bodyOf(values[0], 'List')?.['items']);
       return firstRow.map((item, i) => ({ name: `column${i + 1}`, pgType: inferType(item, this) }));
     }
-    return this.hintsOfTargets(asArray(branch['targetList']));
+    return this.hintsOfTargets(asArray(branch['targetList'])) ?? this.hintsThroughStar(branch);
+  }
+
+  /** `SELECT * FROM (subquery) alias` has the subquery's columns (drivers wrap catalog queries so). */
+  private hintsThroughStar(branch: JsonObject): ResultColumnHint[] | null {
+    const targets = asArray(branch['targetList']);
+    const from = asArray(branch['fromClause']);
+    if (targets.length !== 1 || !isStarTarget(targets[0]) || from.length !== 1) return null;
+    const subquery = selectBody(bodyOf(from[0], 'RangeSubselect')?.['subquery']);
+    return subquery === null ? null : this.resultColumnsOfSelect(subquery);
   }
 
   private hintsOfTargets(targets: readonly unknown[]): ResultColumnHint[] | null {
     if (targets.some(isStarTarget)) return null;
-    return targets.map((target) => ({ name: columnNameOf(target), pgType: inferType(target, this) }));
+    return targets.map((target) => {
+      const typeOid = this.catalogMode ? catalogExpressionOid(target) : null;
+      return { name: columnNameOf(target), pgType: inferType(target, this), ...(typeOid !== null ? { typeOid } : {}) };
+    });
   }
 
   /** Gives every top-level target an explicit alias so SQLite names columns as Postgres does. */
@@ -237,7 +267,7 @@ export class StatementTranslator implements TypeScope {
     asArray(branch?.['targetList']).forEach((target, i) => {
       const res = bodyOf(target, 'ResTarget');
       const column = columns[i];
-      if (res !== null && column !== undefined) res['name'] = column.name;
+      if (res !== null && column !== undefined && !isStarTarget(target)) res['name'] = column.name;
     });
   }
 
@@ -322,7 +352,9 @@ export class StatementTranslator implements TypeScope {
 
   /** Rewrites RETURNING; `*` is expanded so each column keeps its declared type. */
   private rewriteReturning(body: JsonObject, tableColumns: readonly ColumnInfo[] | null): ResultColumnHint[] | null {
-    const list = asArray(body['returningList']);
+    // Postgres 18's parser nests RETURNING as returningClause.exprs (older: returningList).
+    const clause = body['returningClause'] as JsonObject | undefined;
+    const list = asArray(clause?.['exprs'] ?? body['returningList']);
     if (list.length === 0) return null;
     const expanded = tableColumns === null ? list : list.flatMap((target) =>
       isStarTarget(target) ? tableColumns.map((c) => ({ ResTarget: { val: makeColumnRef(c.name) } })) : [target]);
@@ -335,7 +367,8 @@ export class StatementTranslator implements TypeScope {
         if (res !== null && hint !== undefined) res['name'] = hint.name;
       });
     }
-    body['returningList'] = rewritten;
+    if (clause !== undefined) clause['exprs'] = rewritten;
+    else body['returningList'] = rewritten;
     return hints ?? [];
   }
 
@@ -403,6 +436,9 @@ export class StatementTranslator implements TypeScope {
     if (!isObject(relation)) throw new SqlError('42601', 'missing relation');
     const schemaName = str(relation['schemaname']);
     if (relation['catalogname'] !== undefined) throw unsupported('cross-database references');
+    if (schemaName === 'pg_catalog' || schemaName === 'information_schema') {
+      throw new SqlError('42501', `permission denied for table ${str(relation['relname']) ?? ''}`);
+    }
     if (schemaName !== undefined && schemaName !== 'public') {
       throw new SqlError('3F000', `schema "${schemaName}" does not exist`);
     }
@@ -438,7 +474,20 @@ export class StatementTranslator implements TypeScope {
         if (body['lateral'] === true) throw unsupported('LATERAL');
         return { RangeSubselect: this.rewriteChildren(body) };
       case 'SortBy': return this.rewriteSortBy(body);
-      case 'RangeVar': this.relationName(body); return node;
+      case 'RangeVar': {
+        const catalogTable = findCatalogTable(str(body['schemaname']), str(body['relname']) ?? '');
+        if (catalogTable !== null) return catalogRangeVar(body, catalogTable);
+        this.relationName(body);
+        return node;
+      }
+      case 'CollateClause':
+        // Catalog queries ask for COLLATE pg_catalog.default: comparisons are bytewise either way.
+        if (!this.catalogMode) throw unsupported('COLLATE');
+        return this.rewrite(body['arg']);
+      case 'A_Indirection': return this.rewriteIndirection(body);
+      case 'A_ArrayExpr':
+        if (!this.catalogMode) throw unsupported('ARRAY constructors');
+        return makeFuncCall('pg_array_of', asArray(this.rewrite(body['elements'])));
       case 'RangeFunction': return this.rewriteRangeFunction(body);
       default: throw unsupported(FRIENDLY_NODE_NAMES[type] ?? type);
     }
@@ -454,7 +503,9 @@ export class StatementTranslator implements TypeScope {
   private rewriteColumnRef(body: JsonObject): JsonObject {
     const fields = asArray(body['fields']);
     // public.t.c → t.c: SQLite would read `public` as a database name.
-    if (fields.length === 3 && stringNodeValue(fields[0]) === 'public') return { ColumnRef: { ...body, fields: fields.slice(1) } };
+    const schemaName = stringNodeValue(fields[0]);
+    if (fields.length === 3 && schemaName === 'public') return { ColumnRef: { ...body, fields: fields.slice(1) } };
+    if (fields.length === 3 && (schemaName === 'pg_catalog' || schemaName === 'information_schema')) return { ColumnRef: { ...body, fields: fields.slice(1) } };
     if (fields.length > 3 || (fields.length === 3 && nodeTypeOf(fields[2]) !== 'A_Star')) throw unsupported('column references with schema and database');
     return { ColumnRef: body };
   }
@@ -493,6 +544,8 @@ export class StatementTranslator implements TypeScope {
 
   private rewriteCast(body: JsonObject): JsonObject {
     const typeName = body['typeName'];
+    const catalogCast = this.rewriteCatalogCast(body);
+    if (catalogCast !== null) return catalogCast;
     const pgType = typeNameType(typeName);
     if (pgType === null) throw unsupported(`type ${describeTypeName(typeName)}`);
     this.noteParamType(body['arg'], pgType);
@@ -520,7 +573,7 @@ export class StatementTranslator implements TypeScope {
       case 'AEXPR_DISTINCT': case 'AEXPR_NOT_DISTINCT': case 'AEXPR_NULLIF': case 'AEXPR_IN':
       case 'AEXPR_BETWEEN': case 'AEXPR_NOT_BETWEEN':
         return { A_Expr: this.rewriteChildren(body) };
-      case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL': throw unsupported(`${op} ${kind === 'AEXPR_OP_ANY' ? 'ANY' : 'ALL'} (array)`);
+      case 'AEXPR_OP_ANY': case 'AEXPR_OP_ALL': return this.rewriteArrayComparison(op, kind, body);
       case 'AEXPR_SIMILAR': throw unsupported('SIMILAR TO');
       default: throw unsupported(`operator form ${kind}`);
     }
@@ -589,6 +642,10 @@ export class StatementTranslator implements TypeScope {
     if (NONDETERMINISTIC_FUNCTIONS.has(name)) {
       throw new SqlError('0A000', `function ${name}() is not deterministic and cannot be used in a replicated statement`);
     }
+    const catalogArrayFunction = CATALOG_ARRAY_FUNCTIONS[name];
+    if (this.catalogMode && catalogArrayFunction !== undefined) {
+      return makeFuncCall(catalogArrayFunction, asArray(this.rewrite(body['args'])));
+    }
     if (UNSUPPORTED_FUNCTIONS.has(name)) throw unsupported(`function ${name}()`);
     if (body['func_variadic'] === true) throw unsupported('VARIADIC arguments');
     if (name === 'generate_series') throw unsupported('generate_series() outside FROM');
@@ -609,6 +666,7 @@ export class StatementTranslator implements TypeScope {
     const operator = nameList(body['operName']).join('');
     const rewritten: JsonObject = { ...this.rewriteChildren(body) };
     if (type === 'EXISTS_SUBLINK' || type === 'EXPR_SUBLINK') return { SubLink: rewritten };
+    if (type === 'ARRAY_SUBLINK' && this.catalogMode) return arraySubquery(rewritten['subselect']);
     // x = ANY (subquery) is x IN (subquery); x <> ALL (subquery) is NOT (x IN (subquery)), NULLs included.
     if (type === 'ANY_SUBLINK' && (operator === '' || operator === '=')) {
       delete rewritten['operName'];
@@ -623,6 +681,8 @@ export class StatementTranslator implements TypeScope {
 
   /** generate_series(a, b[, step]) in FROM reads from the registered table-valued function. */
   private rewriteRangeFunction(body: JsonObject): unknown {
+    const catalogCall = this.catalogMode ? this.rewriteCatalogRangeFunction(body) : null;
+    if (catalogCall !== null) return catalogCall;
     if (body['ordinality'] === true) throw unsupported('WITH ORDINALITY');
     if (body['lateral'] === true) throw unsupported('LATERAL');
     const items = asArray(bodyOf(asArray(body['functions'])[0], 'List')?.['items']);
@@ -650,6 +710,98 @@ export class StatementTranslator implements TypeScope {
         alias: { aliasname: tableAlias },
       },
     };
+  }
+
+  // -------------------------------------------------------------------------
+  // Catalog-query forms.
+
+  /**
+   * Casts to the OID alias types (regclass, regtype, ...), oid, name, "char" and arrays.
+   * OID aliases hold the OID; only printing them gives the name (printOidAliasColumns).
+   */
+  private rewriteCatalogCast(body: JsonObject): JsonObject | null {
+    const typeName = isObject(body['typeName']) ? body['typeName'] : {};
+    const names = nameList(typeName['names']);
+    const last = (names[names.length - 1] ?? '').toLowerCase();
+    if (asArray(typeName['arrayBounds']).length > 0) {
+      if (!this.catalogMode) return null;
+      return { FuncCall: { funcname: [makeString('pg_cast')], args: [this.rewrite(body['arg']), makeStringConst('text')], funcformat: 'COERCE_EXPLICIT_CALL' } };
+    }
+    const input = OID_ALIAS_INPUT[last];
+    if (input !== undefined) return makeFuncCall(input, [this.rewrite(body['arg'])]);
+    if (last === 'oid') return makeFuncCall('pg_oid', [this.rewrite(body['arg'])]);
+    const isText = last === 'text' || last === 'name' || last === 'varchar' || (last === 'char' && names.length === 1);
+    if (!isText) return null;
+    // regclass::text is the name, not the number.
+    const innerCast = bodyOf(body['arg'], 'TypeCast');
+    const innerNames = nameList(isObject(innerCast?.['typeName']) ? innerCast['typeName']['names'] : undefined);
+    const output = OID_ALIAS_OUTPUT[(innerNames[innerNames.length - 1] ?? '').toLowerCase()];
+    if (output !== undefined) return makeFuncCall(output, [this.rewrite(body['arg'])]);
+    if (last === 'name' || last === 'char') return makeFuncCall('pg_cast', [this.rewrite(body['arg']), makeStringConst('text')]);
+    return null;
+  }
+
+  /**
+   * A catalog set-returning function in FROM (pg_partition_ancestors(x) WITH ORDINALITY AS
+   * a(relid, depth)): without partitions each returns exactly one row, its argument.
+   */
+  private rewriteCatalogRangeFunction(body: JsonObject): unknown {
+    const functions = asArray(body['functions']);
+    const call = bodyOf(asArray(bodyOf(functions[0], 'List')?.['items'])[0], 'FuncCall');
+    const names = nameList(call?.['funcname']);
+    const name = names[names.length - 1] ?? '';
+    if (functions.length !== 1 || call === null) return null;
+    const alias = isObject(body['alias']) ? body['alias'] : {};
+    const columns = asArray(alias['colnames']).map((c) => stringNodeValue(c) ?? '');
+    if (name === 'unnest' && body['ordinality'] !== true && asArray(call['args']).length === 1) {
+      // Arrays are text literals in catalog queries; pg_unnest yields their elements.
+      const column = columns[0] ?? str(alias['aliasname']) ?? 'unnest';
+      const elements = makeFuncCall('pg_unnest', asArray(this.rewrite(call['args'])));
+      return {
+        RangeSubselect: {
+          subquery: {
+            SelectStmt: {
+              targetList: [{ ResTarget: { name: column, val: makeColumnRef('value') } }],
+              fromClause: [{ RangeFunction: { functions: [{ List: { items: [elements, {}] } }] } }],
+              limitOption: 'LIMIT_OPTION_DEFAULT',
+              op: 'SETOP_NONE',
+            },
+          },
+          alias: { aliasname: str(alias['aliasname']) ?? 'unnest' },
+        },
+      };
+    }
+    if (!SINGLE_ROW_CATALOG_FUNCTIONS.has(name)) return null;
+    const targets = [{ ResTarget: { name: columns[0] ?? str(alias['aliasname']) ?? name, val: this.rewrite({ FuncCall: call }) } }];
+    if (body['ordinality'] === true) targets.push({ ResTarget: { name: columns[1] ?? 'ordinality', val: makeIntConst(1) } });
+    return {
+      RangeSubselect: {
+        subquery: { SelectStmt: { targetList: targets, limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' } },
+        alias: { aliasname: str(alias['aliasname']) ?? name },
+      },
+    };
+  }
+
+  /** `arr[i]` in catalog queries (arrays are text literals there). */
+  private rewriteIndirection(body: JsonObject): unknown {
+    if (!this.catalogMode) throw unsupported('array subscripts and field selection');
+    let value = this.rewrite(body['arg']);
+    for (const step of asArray(body['indirection'])) {
+      const indices = bodyOf(step, 'A_Indices');
+      if (indices === null || indices['is_slice'] === true || indices['uidx'] === undefined) throw unsupported('array slices and field selection');
+      value = makeFuncCall('pg_array_get', [value, this.rewrite(indices['uidx'])]);
+    }
+    return value;
+  }
+
+  /** `x = ANY (array)` and `x <> ALL (array)` in catalog queries. */
+  private rewriteArrayComparison(op: string, kind: string, body: JsonObject): unknown {
+    const isAny = kind === 'AEXPR_OP_ANY';
+    if (!this.catalogMode || !((isAny && op === '=') || (!isAny && (op === '<>' || op === '!=')))) {
+      throw unsupported(`${op} ${isAny ? 'ANY' : 'ALL'} (array)`);
+    }
+    const contains = makeFuncCall('pg_array_contains', [this.rewrite(body['rexpr']), this.rewrite(body['lexpr'])]);
+    return isAny ? contains : makeNot(contains);
   }
 
   // -------------------------------------------------------------------------
@@ -804,7 +956,136 @@ function collectTables(node: unknown, into: string[]): void {
   }
   if (!isObject(node)) return;
   const relname = str(node['relname']);
-  if (relname !== undefined && !into.includes(relname)) into.push(relname);
+  const key = relname !== undefined && node['schemaname'] === 'information_schema' ? `information_schema.${relname}` : relname;
+  if (key !== undefined && !into.includes(key)) into.push(key);
   for (const value of Object.values(node)) collectTables(value, into);
 }
 
+
+// ---------------------------------------------------------------------------
+// Catalog queries.
+
+/** Casts to OID alias types: the function that reads a name (or number) into an OID. */
+const OID_ALIAS_INPUT: Readonly<Record<string, string>> = {
+  regclass: 'pg_regclass', regtype: 'pg_regtype', regproc: 'pg_regproc', regprocedure: 'pg_regproc',
+  regnamespace: 'pg_regnamespace', regrole: 'pg_regrole',
+};
+
+/** The function that prints an OID alias value (regproc is stored as its name already). */
+const OID_ALIAS_OUTPUT: Readonly<Record<string, string>> = {
+  regclass: 'pg_regclass_name', regtype: 'pg_regtype_name', regnamespace: 'pg_regnamespace_name', regrole: 'pg_regrole_name',
+};
+
+const OID_ALIAS_TYPE_OIDS: Readonly<Record<string, number>> = {
+  regclass: 2205, regtype: 2206, regproc: 24, regprocedure: 24, regnamespace: 4089, regrole: 4096, oid: 26, name: 19,
+};
+
+const OUTPUT_BY_TYPE_OID: ReadonlyMap<number, string> = new Map([
+  [2205, 'pg_regclass_name'], [2206, 'pg_regtype_name'], [4089, 'pg_regnamespace_name'], [4096, 'pg_regrole_name'],
+]);
+
+/** Result types of catalog functions that PgType cannot name or the general inference does not know. */
+const CATALOG_FUNCTION_OIDS: Readonly<Record<string, number>> = {
+  pg_get_userbyid: 19, format_type: 25, pg_get_indexdef: 25, pg_get_constraintdef: 25, pg_get_expr: 25,
+  pg_get_viewdef: 25, pg_encoding_to_char: 19, current_schemas: 1003, array_to_string: 25, array_upper: 23,
+  array_lower: 23, array_length: 23, cardinality: 23, pg_table_is_visible: 16, pg_type_is_visible: 16,
+  has_table_privilege: 16, has_schema_privilege: 16, has_database_privilege: 16, has_column_privilege: 16,
+  pg_has_role: 16, pg_is_in_recovery: 16, obj_description: 25, col_description: 25, shobj_description: 25,
+  pg_size_pretty: 25, pg_table_size: 20, pg_relation_size: 20, pg_total_relation_size: 20, pg_indexes_size: 20,
+  pg_get_serial_sequence: 25, pg_get_triggerdef: 25, pg_get_statisticsobjdef_columns: 25, pg_partition_root: 2205,
+  to_regclass: 2205, to_regtype: 2206, to_regnamespace: 4089,
+};
+
+/** The type OID of a catalog-query result expression, when it is one the general inference cannot give. */
+function catalogExpressionOid(node: unknown): number | null {
+  const res = bodyOf(node, 'ResTarget');
+  if (res !== null) return catalogExpressionOid(res['val']);
+  const cast = bodyOf(node, 'TypeCast');
+  if (cast !== null) {
+    const typeName = isObject(cast['typeName']) ? cast['typeName'] : {};
+    const names = nameList(typeName['names']);
+    const last = (names[names.length - 1] ?? '').toLowerCase();
+    if (asArray(typeName['arrayBounds']).length > 0) return resolveTypeName(`${last}[]`)?.oid ?? 1009;
+    if (last === 'char' && names.length === 1) return 18;
+    return OID_ALIAS_TYPE_OIDS[last] ?? null;
+  }
+  const call = bodyOf(node, 'FuncCall');
+  if (call !== null) {
+    const names = nameList(call['funcname']);
+    return CATALOG_FUNCTION_OIDS[(names[names.length - 1] ?? '').toLowerCase()] ?? null;
+  }
+  const subLink = bodyOf(node, 'SubLink');
+  if (subLink !== null && subLink['subLinkType'] === 'ARRAY_SUBLINK') return 1009;
+  if (bodyOf(node, 'A_ArrayExpr') !== null) return 1009;
+  if (bodyOf(node, 'A_Indirection') !== null) return 25;
+  return null;
+}
+
+/** A FROM-clause reference to a catalog relation reads its TEMP table, keeping the name as the alias. */
+function catalogRangeVar(body: JsonObject, def: CatalogTableDef): JsonObject {
+  const alias = isObject(body['alias']) ? body['alias'] : { aliasname: def.name };
+  return { RangeVar: { schemaname: 'temp', relname: def.table, inh: true, relpersistence: 'p', alias } };
+}
+
+/** ARRAY(subquery) → the subquery's values aggregated, in order, into an array text literal. */
+function arraySubquery(subselect: unknown): JsonObject {
+  const element = '__paxosql_element';
+  let branch = bodyOf(subselect, 'SelectStmt');
+  while (branch !== null && isSetOperation(branch)) branch = selectBody(branch['larg']);
+  const targets = asArray(branch?.['targetList']);
+  const first = bodyOf(targets[0], 'ResTarget');
+  if (first === null || targets.length !== 1) throw new SqlError('42601', 'subquery must return only one column');
+  first['name'] = element;
+  return {
+    SubLink: {
+      subLinkType: 'EXPR_SUBLINK',
+      subselect: {
+        SelectStmt: {
+          targetList: [{ ResTarget: { val: makeFuncCall('pg_array_agg', [makeColumnRef(element)]) } }],
+          fromClause: [{ RangeSubselect: { subquery: subselect, alias: { aliasname: '__paxosql_array' } } }],
+          limitOption: 'LIMIT_OPTION_DEFAULT',
+          op: 'SETOP_NONE',
+        },
+      },
+    },
+  };
+}
+
+/** Result columns of OID alias types (x::regclass) print as names, as Postgres' output functions do. */
+function printOidAliasColumns(select: JsonObject | null, columns: readonly ResultColumnHint[]): void {
+  if (select === null) return;
+  if (isSetOperation(select)) {
+    printOidAliasColumns(selectBody(select['larg']), columns);
+    printOidAliasColumns(selectBody(select['rarg']), columns);
+    return;
+  }
+  asArray(select['targetList']).forEach((target, i) => {
+    const res = bodyOf(target, 'ResTarget');
+    const oid = columns[i]?.typeOid;
+    const output = oid === undefined ? undefined : OUTPUT_BY_TYPE_OID.get(oid);
+    if (res !== null && output !== undefined && !isStarTarget(target)) res['val'] = makeFuncCall(output, [res['val']]);
+  });
+}
+
+const SINGLE_ROW_CATALOG_FUNCTIONS = new Set(['pg_partition_ancestors', 'pg_partition_root']);
+
+const OID_ALIAS_NAMES = new Set([...Object.keys(OID_ALIAS_INPUT)]);
+
+/** Whether a statement reads catalog relations, calls catalog functions or casts to OID alias types. */
+export function referencesCatalog(node: unknown): boolean {
+  if (Array.isArray(node)) return node.some(referencesCatalog);
+  if (!isObject(node)) return false;
+  const range = bodyOf(node, 'RangeVar');
+  if (range !== null && findCatalogTable(str(range['schemaname']), str(range['relname']) ?? '') !== null) return true;
+  const call = bodyOf(node, 'FuncCall');
+  if (call !== null) {
+    const names = nameList(call['funcname']);
+    if (CATALOG_FUNCTION_NAMES.has((names[names.length - 1] ?? '').toLowerCase())) return true;
+  }
+  const cast = bodyOf(node, 'TypeCast');
+  if (cast !== null && isObject(cast['typeName'])) {
+    const names = nameList(cast['typeName']['names']);
+    if (OID_ALIAS_NAMES.has((names[names.length - 1] ?? '').toLowerCase())) return true;
+  }
+  return Object.values(node).some(referencesCatalog);
+}

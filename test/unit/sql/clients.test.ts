@@ -1,0 +1,132 @@
+// End to end with real clients: a PgServer (src/pgwire) in front of one SqlEngine.
+// psql's own rendering of \dt, \d TABLE, \di, \l, \du (skipped when psql is not
+// installed), and postgres.js, whose connect-time array type fetch reads pg_type.
+
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgServer, type Backend, type PreparedStatement, type SessionBackend, type StatementOutcome } from '../../../src/pgwire/index.js';
+import type { SqlEngine } from '../../../src/sql/engine.js';
+import { toSqlError } from '../../../src/sql/errors.js';
+import type { ExecContext } from '../../../src/sql/functions.js';
+import { CTX, openEngine } from './helpers.js';
+
+const runFile = promisify(execFile);
+
+/** psql is a test dependency (.ci/run installs postgresql-client-15): its absence is a failure, not a skip. */
+function psqlInstalled(): boolean {
+  try {
+    execFileSync('psql', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The smallest Backend over one engine: autocommit statements, no cluster. */
+function engineBackend(engine: SqlEngine): Backend {
+  return {
+    async openSession(info): Promise<SessionBackend> {
+      const ctx: ExecContext = { ...CTX, session: { user: info.user, database: info.database, backendPid: info.connectionId } };
+      return {
+        async *simpleQuery(sql: string): AsyncIterable<StatementOutcome> {
+          const batch = engine.executeBatch(sql, ctx);
+          for (const result of batch.results) yield { type: 'result', result };
+          if (batch.error !== undefined) yield { type: 'error', error: batch.error };
+        },
+        async prepare(sql: string): Promise<PreparedStatement> {
+          const described = engine.describe(sql);
+          return { paramTypes: described.paramTypeOids, fields: described.fields, handle: sql };
+        },
+        async execute(statement, params) {
+          try {
+            return engine.execute(String(statement.handle), params, ctx);
+          } catch (error) {
+            throw toSqlError(error);
+          }
+        },
+        transactionStatus: () => 'I',
+        cancel: () => undefined,
+        close: async () => undefined,
+      };
+    },
+  };
+}
+
+async function serve(schema: string): Promise<{ engine: SqlEngine; server: PgServer; port: number }> {
+  const engine = await openEngine();
+  const setup = engine.executeBatch(schema, CTX);
+  expect(setup.error).toBeUndefined();
+  const server = new PgServer({ backend: engineBackend(engine) });
+  const { port } = await server.listen(0, '127.0.0.1');
+  return { engine, server, port };
+}
+
+describe('postgres.js against SqlEngine', () => {
+  it('connects (fetching array types from pg_type) and runs queries', async () => {
+    const { engine, server, port } = await serve('CREATE TABLE t (id int PRIMARY KEY, label text); INSERT INTO t VALUES (1, \'one\');');
+    const sql = postgres({ host: '127.0.0.1', port, user: 'carol', database: 'paxosql', max: 1, fetch_types: true, connect_timeout: 10, onnotice: () => undefined });
+    try {
+      expect(await sql`SELECT id, label FROM t WHERE id = ${1}`).toEqual([{ id: 1, label: 'one' }]);
+      const tables = await sql`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`;
+      expect(tables.map((row) => row['table_name'])).toEqual(['t']);
+    } finally {
+      await sql.end({ timeout: 5 });
+      await server.close();
+      engine.db.close();
+    }
+  });
+});
+
+describe('psql against SqlEngine', () => {
+  let engine: SqlEngine;
+  let server: PgServer;
+  let port = 0;
+
+  beforeAll(async () => {
+    if (!psqlInstalled()) throw new Error('psql is not installed: apt-get install -y postgresql-client-15 (.ci/run does)');
+    ({ engine, server, port } = await serve(`
+      CREATE TABLE items (id serial PRIMARY KEY, name varchar(20) NOT NULL, qty int DEFAULT 0 CHECK (qty >= 0), created timestamptz);
+      CREATE TABLE orders (id bigint PRIMARY KEY, item_id int REFERENCES items (id));
+      CREATE UNIQUE INDEX items_name_key ON items (name);`));
+  });
+  afterAll(async () => {
+    await server.close();
+    engine.db.close();
+  });
+
+  async function meta(command: string): Promise<string> {
+    const { stdout } = await runFile('psql', ['-X', '-h', '127.0.0.1', '-p', String(port), '-U', 'bob', '-d', 'paxosql', '-c', command],
+      { encoding: 'utf8', timeout: 15_000, env: { ...process.env, PGCONNECT_TIMEOUT: '10' } });
+    return stdout;
+  }
+
+  it('\\dt', async () => {
+    const out = await meta('\\dt');
+    expect(out).toMatch(/public \| items\s+\| table \| bob/);
+    expect(out).toMatch(/public \| orders \| table \| bob/);
+    expect(out).toContain('(2 rows)');
+  });
+
+  it('\\d TABLE', async () => {
+    const out = await meta('\\d items');
+    expect(out).toContain('Table "public.items"');
+    expect(out).toMatch(/id\s+\| integer\s+\|\s+\| not null \| generated by default as identity/);
+    expect(out).toMatch(/name\s+\| character varying\(20\)\s+\|\s+\| not null \|/);
+    expect(out).toMatch(/qty\s+\| integer\s+\|\s+\|\s+\| 0/);
+    expect(out).toMatch(/created \| timestamp with time zone \|/);
+    expect(out).toContain('"items_pkey" PRIMARY KEY, btree (id)');
+    expect(out).toContain('"items_name_key" UNIQUE, btree (name)');
+    expect(out).toMatch(/Check constraints:\n\s+"items_qty_check" CHECK \(qty >= 0\)/);
+    expect(out).toContain('TABLE "orders" CONSTRAINT "orders_item_id_fkey" FOREIGN KEY (item_id) REFERENCES items(id)');
+    expect(await meta('\\d orders')).toContain('"orders_item_id_fkey" FOREIGN KEY (item_id) REFERENCES items(id)');
+  });
+
+  it('\\di, \\l, \\dn, \\du', async () => {
+    expect(await meta('\\di')).toMatch(/items_name_key \| index \| bob\s+\| items/);
+    expect(await meta('\\l')).toMatch(/paxosql \| bob\s+\| UTF8/);
+    expect(await meta('\\dn')).toMatch(/public \| bob/);
+    expect(await meta('\\du')).toMatch(/bob\s+\| Superuser/);
+  });
+});
