@@ -86,7 +86,9 @@ export class LocalCluster {
       dataDir: join(this.dir, 'data'),
       auth: 'trust',
       tickMs: 10,
-      electionTicks: 30,
+      // Half a second to a second: elections stay rare on a busy test machine
+      // and a lost leader is still replaced well within two seconds.
+      electionTicks: 50,
       heartbeatTicks: 2,
       nodes: this.ids.map((id, i) => ({ id, host: '127.0.0.1', pgPort: pgPorts[i], peerPort: peerPorts[i] })),
       ...options.config,
