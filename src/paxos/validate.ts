@@ -55,14 +55,6 @@ export function invalidReason(msg: Message, limits: ValidationLimits): string | 
     case 'nack':
       return firstProblem(isLeaderBallot(msg.ballot, limits), 'ballot', isBallot(msg.promised), 'promised');
     case 'heartbeat':
-      return firstProblem(
-        isLeaderBallot(msg.ballot, limits),
-        'ballot',
-        isCount(msg.commit),
-        'commit',
-        isCount(msg.readSeq),
-        'readSeq',
-      );
     case 'heartbeat-ack':
       return firstProblem(
         isLeaderBallot(msg.ballot, limits),
