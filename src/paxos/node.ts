@@ -189,6 +189,8 @@ export class PaxosNode {
   /** When each recent round started (ticks); rounds older than the confirmed one are forgotten. */
   private readonly roundStartTick = new Map<number, number>();
   private leaseUntilTick = 0;
+  /** The commit index followers were last told about. */
+  private announcedCommit = 0;
   private pendingReads: PendingRead[] = [];
 
   // Follower reads forwarded to the leader: id → tick when they time out.
@@ -342,7 +344,11 @@ export class PaxosNode {
   hasReady(): boolean {
     if (this.readyOutstanding) return false;
     return (
-      !this.out.isEmpty() || this.handedOut < this.commit || this.readRoundNeeded || this.canCutBatch()
+      !this.out.isEmpty() ||
+      this.handedOut < this.commit ||
+      this.readRoundNeeded ||
+      this.canCutBatch() ||
+      (this.role === 'leader' && this.commit > this.announcedCommit)
     );
   }
 
@@ -351,6 +357,7 @@ export class PaxosNode {
     invariant(!this.readyOutstanding, 'ready() called again before advance()');
     this.cutBatches();
     this.startReadRound();
+    this.announceCommit();
     const committed: ChosenEntry[] = [];
     while (this.handedOut < this.commit) {
       const slot = this.handedOut + 1;
@@ -647,6 +654,7 @@ export class PaxosNode {
 
   private sendAccepts(peer: NodeId, entries: readonly ProposedEntry[]): void {
     const max = this.config.maxEntriesPerMessage;
+    this.announcedCommit = Math.max(this.announcedCommit, this.commit);
     for (let i = 0; i < entries.length; i += max) {
       this.send({
         type: 'accept',
@@ -694,6 +702,19 @@ export class PaxosNode {
     }
   }
 
+  /**
+   * Tell followers at once when the commit index moved, rather than at the
+   * next heartbeat: a write proposed through a follower is answered when that
+   * follower applies it. Peers getting an Accept in this Ready learn it there.
+   */
+  private announceCommit(): void {
+    if (this.role !== 'leader' || this.commit <= this.announcedCommit) return;
+    this.announcedCommit = this.commit;
+    const informed = new Set<NodeId>();
+    for (const m of this.out.messages) if (m.type === 'accept' || m.type === 'heartbeat') informed.add(m.to);
+    for (const peer of this.peers) if (!informed.has(peer)) this.sendHeartbeat(peer);
+  }
+
   private tickLeader(elapsed: number): void {
     this.electionElapsed += elapsed;
     if (this.electionElapsed >= this.config.electionTicks) {
@@ -739,6 +760,7 @@ export class PaxosNode {
   }
 
   private sendHeartbeat(peer: NodeId): void {
+    this.announcedCommit = this.commit;
     this.send({
       type: 'heartbeat',
       from: this.id,
