@@ -28,6 +28,7 @@ interface State {
   readonly writeApplied: Database.Statement;
   readonly readSession: Database.Statement;
   readonly writeSession: Database.Statement;
+  readonly pruneSessions: Database.Statement;
 }
 
 let state: State | null = null;
@@ -76,7 +77,7 @@ async function open(path: string, self: number): Promise<ApplyReply> {
     CREATE TABLE IF NOT EXISTS _paxosql_applied (id INTEGER PRIMARY KEY CHECK (id = 1), slot INTEGER NOT NULL);
     INSERT OR IGNORE INTO _paxosql_applied (id, slot) VALUES (1, 0);
     CREATE TABLE IF NOT EXISTS _paxosql_sessions (
-      node INTEGER NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL,
+      node INTEGER NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL, slot INTEGER NOT NULL,
       PRIMARY KEY (node, session)
     ) WITHOUT ROWID;
   `);
@@ -89,7 +90,8 @@ async function open(path: string, self: number): Promise<ApplyReply> {
     readApplied: db.prepare('SELECT slot FROM _paxosql_applied WHERE id = 1').pluck(),
     writeApplied: db.prepare('UPDATE _paxosql_applied SET slot = ? WHERE id = 1'),
     readSession: db.prepare('SELECT seq FROM _paxosql_sessions WHERE node = ? AND session = ?').pluck(),
-    writeSession: db.prepare('INSERT OR REPLACE INTO _paxosql_sessions (node, session, seq) VALUES (?, ?, ?)'),
+    writeSession: db.prepare('INSERT OR REPLACE INTO _paxosql_sessions (node, session, seq, slot) VALUES (?, ?, ?, ?)'),
+    pruneSessions: db.prepare('DELETE FROM _paxosql_sessions WHERE slot < ?'),
   };
   return { op: 'open', applied: Number(state.readApplied.get()) };
 }
@@ -107,6 +109,7 @@ function applyEntries(s: State, entries: readonly EntryToApply[]): { applied: nu
         if (outcome !== null) outcomes.push(outcome);
       });
       s.writeApplied.run(entry.slot);
+      pruneSessions(s, entry.slot);
       s.db.exec('COMMIT');
     } catch (error) {
       if (s.db.inTransaction) s.db.exec('ROLLBACK');
@@ -115,6 +118,19 @@ function applyEntries(s: State, entries: readonly EntryToApply[]): { applied: nu
     applied = entry.slot;
   }
   return { applied, outcomes };
+}
+
+/**
+ * A retried command arrives within seconds of its first copy; a session not
+ * heard from for SESSION_RETENTION_SLOTS slots never will be again. Pruning at
+ * fixed slots keeps the table bounded and every replica identical.
+ */
+const SESSION_RETENTION_SLOTS = 1_000_000;
+const PRUNE_EVERY_SLOTS = 10_000;
+
+function pruneSessions(s: State, slot: number): void {
+  if (slot % PRUNE_EVERY_SLOTS !== 0 || slot <= SESSION_RETENTION_SLOTS) return;
+  s.pruneSessions.run(slot - SESSION_RETENTION_SLOTS);
 }
 
 /** Runs one command in its own savepoint; returns its outcome when this node proposed it. */
@@ -131,7 +147,7 @@ function applyCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8
   if (last !== undefined && Number(last) >= seq) {
     return mine ? { session, seq, slot: entry.slot, kind: 'duplicate' } : null;
   }
-  s.writeSession.run(node, session, seq);
+  s.writeSession.run(node, session, seq, entry.slot);
   if (command.basedOn !== undefined && !(entry.slot === command.basedOn + 1 && index === 0)) {
     // The transaction ran on the leader against slot basedOn; something was
     // applied since, so its results could differ here. Refuse it everywhere.
