@@ -26,6 +26,8 @@ interface State {
   readonly self: number;
   readonly readApplied: Database.Statement;
   readonly writeApplied: Database.Statement;
+  readonly readChanged: Database.Statement;
+  readonly writeChanged: Database.Statement;
   readonly readSession: Database.Statement;
   readonly writeSession: Database.Statement;
   readonly pruneSessions: Database.Statement;
@@ -74,8 +76,12 @@ async function open(path: string, self: number): Promise<ApplyReply> {
   // power loss and replay them from the log, so it need not fsync each one.
   db.pragma('synchronous = NORMAL');
   db.exec(`
-    CREATE TABLE IF NOT EXISTS _paxosql_applied (id INTEGER PRIMARY KEY CHECK (id = 1), slot INTEGER NOT NULL);
-    INSERT OR IGNORE INTO _paxosql_applied (id, slot) VALUES (1, 0);
+    CREATE TABLE IF NOT EXISTS _paxosql_applied (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      slot INTEGER NOT NULL,   -- every entry through this slot is applied
+      changed INTEGER NOT NULL -- the last slot with a command that changed the database
+    );
+    INSERT OR IGNORE INTO _paxosql_applied (id, slot, changed) VALUES (1, 0, 0);
     CREATE TABLE IF NOT EXISTS _paxosql_sessions (
       node INTEGER NOT NULL, session INTEGER NOT NULL, seq INTEGER NOT NULL, slot INTEGER NOT NULL,
       PRIMARY KEY (node, session)
@@ -88,7 +94,9 @@ async function open(path: string, self: number): Promise<ApplyReply> {
     engine,
     self,
     readApplied: db.prepare('SELECT slot FROM _paxosql_applied WHERE id = 1').pluck(),
+    readChanged: db.prepare('SELECT changed FROM _paxosql_applied WHERE id = 1').pluck(),
     writeApplied: db.prepare('UPDATE _paxosql_applied SET slot = ? WHERE id = 1'),
+    writeChanged: db.prepare('UPDATE _paxosql_applied SET changed = ? WHERE id = 1'),
     readSession: db.prepare('SELECT seq FROM _paxosql_sessions WHERE node = ? AND session = ?').pluck(),
     writeSession: db.prepare('INSERT OR REPLACE INTO _paxosql_sessions (node, session, seq, slot) VALUES (?, ?, ?, ?)'),
     pruneSessions: db.prepare('DELETE FROM _paxosql_sessions WHERE slot < ?'),
@@ -104,11 +112,14 @@ function applyEntries(s: State, entries: readonly EntryToApply[]): { applied: nu
     if (entry.slot !== applied + 1) throw new Error(`apply: slot ${entry.slot} after ${applied}`);
     s.db.exec('BEGIN IMMEDIATE');
     try {
+      let changed = false;
       entry.commands.forEach((bytes, index) => {
-        const outcome = applyCommand(s, entry, index, bytes);
-        if (outcome !== null) outcomes.push(outcome);
+        const applied = applyCommand(s, entry, index, bytes);
+        if (applied.outcome !== null) outcomes.push(applied.outcome);
+        changed ||= applied.changed;
       });
       s.writeApplied.run(entry.slot);
+      if (changed) s.writeChanged.run(entry.slot);
       pruneSessions(s, entry.slot);
       s.db.exec('COMMIT');
     } catch (error) {
@@ -133,26 +144,38 @@ function pruneSessions(s: State, slot: number): void {
   s.pruneSessions.run(slot - SESSION_RETENTION_SLOTS);
 }
 
-/** Runs one command in its own savepoint; returns its outcome when this node proposed it. */
-function applyCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8Array): CommandOutcome | null {
+interface Applied {
+  /** Reported to the runtime when this node proposed the command. */
+  readonly outcome: CommandOutcome | null;
+  /** The command ran to completion (its statements may have changed the database). */
+  readonly changed: boolean;
+}
+
+/** Runs one command in its own savepoint. */
+function applyCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8Array): Applied {
+  const outcome = runCommand(s, entry, index, bytes);
+  return { outcome: outcome?.mine === true ? outcome.outcome : null, changed: outcome?.outcome.kind === 'ok' };
+}
+
+function runCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8Array): { mine: boolean; outcome: CommandOutcome } | null {
   let command: Command;
   try {
     command = decodeCommand(bytes);
   } catch {
-    return null; // not ours to report: nobody correct proposed it, and it changes nothing
+    return null; // nobody correct proposed it, and it changes nothing
   }
   const { node, session, seq } = command.origin;
   const mine = node === s.self;
   const last = s.readSession.get(node, session) as number | bigint | undefined;
   if (last !== undefined && Number(last) >= seq) {
-    return mine ? { session, seq, slot: entry.slot, kind: 'duplicate' } : null;
+    return { mine, outcome: { session, seq, slot: entry.slot, kind: 'duplicate' } };
   }
   s.writeSession.run(node, session, seq, entry.slot);
   if (command.basedOn !== undefined && !(entry.slot === command.basedOn + 1 && index === 0)) {
     // The transaction ran on the leader against slot basedOn; something was
     // applied since, so its results could differ here. Refuse it everywhere.
     const error = { code: '40001', message: 'could not serialize access: the transaction was ordered after other writes (leader change)' };
-    return mine ? { session, seq, slot: entry.slot, kind: 'error', error } : null;
+    return { mine, outcome: { session, seq, slot: entry.slot, kind: 'error', error } };
   }
   const time = command.time ?? entry.time;
   s.db.exec('SAVEPOINT paxosql_command');
@@ -163,12 +186,12 @@ function applyCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8
       results.push(s.engine.execute(statement.sql, statement.params, ctx));
     });
     s.db.exec('RELEASE paxosql_command');
-    return mine ? { session, seq, slot: entry.slot, kind: 'ok', results } : null;
+    return { mine, outcome: { session, seq, slot: entry.slot, kind: 'ok', results } };
   } catch (error) {
     s.db.exec('ROLLBACK TO paxosql_command');
     s.db.exec('RELEASE paxosql_command');
     // The command failed, but it was applied: its seq (written outside the savepoint) stays recorded.
-    return mine ? { session, seq, slot: entry.slot, kind: 'error', error: wireError(error) } : null;
+    return { mine, outcome: { session, seq, slot: entry.slot, kind: 'error', error: wireError(error) } };
   }
 }
 
@@ -181,7 +204,7 @@ function applyCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8
 function txBegin(s: State): ApplyReply {
   if (s.db.inTransaction) throw new Error('tx-begin inside a transaction');
   s.db.exec('BEGIN IMMEDIATE');
-  return { op: 'tx-begin', basedOn: Number(s.readApplied.get()) };
+  return { op: 'tx-begin', basedOn: Number(s.readApplied.get()), changed: Number(s.readChanged.get()) };
 }
 
 function txExec(s: State, sql: string, params: readonly SqlValue[], time: number, seed: number): ApplyReply {

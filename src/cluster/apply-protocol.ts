@@ -46,7 +46,8 @@ export type ApplyReply =
   | { readonly op: 'snapshot'; readonly slot: number; readonly path: string }
   | { readonly op: 'install'; readonly applied: number }
   | { readonly op: 'checksum'; readonly applied: number; readonly digest: string; readonly rows: number }
-  | { readonly op: 'tx-begin'; readonly basedOn: number }
+  /** basedOn: the applied slot; changed: the last slot that changed the database. */
+  | { readonly op: 'tx-begin'; readonly basedOn: number; readonly changed: number }
   | { readonly op: 'tx-exec'; readonly result: QueryResult }
   | { readonly op: 'tx-exec'; readonly error: WireError }
   | { readonly op: 'tx-end' }

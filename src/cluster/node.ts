@@ -14,6 +14,7 @@ import type { Message, NodeId, PaxosConfig, Ready, Slot, TxRequestMsg } from '..
 import { SqlitePaxosLog } from '../storage/sqlite-paxos-log.js';
 import { listSnapshots, pruneSnapshots, type SnapshotInfo } from '../storage/snapshot.js';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer.js';
+import { SnapshotReaders, type Snapshot } from './snapshot-readers.js';
 import { fromWire, LeaderTransactions, type TransactionHost, type TxReply, type TxRequest } from './transactions.js';
 import { decodeTxReply, decodeTxRequest, encodeTxReply, encodeTxRequest } from './tx-wire.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
@@ -49,13 +50,15 @@ interface PendingRead {
   readonly reject: (error: SqlError) => void;
 }
 
+/** Read-only transactions open at once on a node (each holds a thread and a snapshot). */
+const MAX_SNAPSHOT_READERS = 8;
 /** Most entries handed to the apply worker in one task. */
 const APPLY_BATCH_ENTRIES = 1000;
 /** A write not applied this long after it was proposed is proposed again (deduplicated at apply). */
 const REPROPOSE_AFTER_MS = 2000;
 
 /** Where the compiled worker files are: dist/workers/, also when running from TypeScript sources. */
-export function workerFile(name: 'apply' | 'read'): string {
+export function workerFile(name: 'apply' | 'read' | 'snapshot'): string {
   const here = fileURLToPath(import.meta.url);
   const root = here.includes('/dist/') ? here.slice(0, here.lastIndexOf('/dist/')) : join(here, '..', '..', '..');
   return join(root, 'dist', 'workers', `${name}.js`);
@@ -73,6 +76,7 @@ export class ClusterNode {
   private transport!: TcpTransport;
   private applyPool!: Piscina;
   private readPool!: Piscina;
+  private snapshotReaders!: SnapshotReaders;
   private ticker: NodeJS.Timeout | null = null;
   private scheduled = false;
   private stopped = false;
@@ -98,7 +102,7 @@ export class ClusterNode {
   private txOpen = false;
   private quiesceWaiters: (() => void)[] = [];
   private nextTxRpc = 1;
-  private readonly txRpcs = new Map<number, { resolve: (reply: TxReply) => void; timer: NodeJS.Timeout }>();
+  private readonly txRpcs = new Map<number, { readonly leader: NodeId; readonly commit: boolean; resolve: (reply: TxReply) => void; timer: NodeJS.Timeout }>();
 
   private constructor(
     readonly config: ClusterConfig,
@@ -129,6 +133,7 @@ export class ClusterNode {
     const compactedThrough = this.log.firstSlot() - 1;
     if (this.applied < compactedThrough) await this.recoverFromOwnSnapshot(compactedThrough);
     this.readPool = this.openReadPool();
+    this.snapshotReaders = this.openSnapshotReaders();
     const durable = this.log.load();
     const random = createRandom(this.incarnation);
     this.core = new PaxosNode(this.paxosConfig(), { random: () => random.next(), now: () => Date.now() }, {
@@ -168,6 +173,10 @@ export class ClusterNode {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: { path: join(this.dataDir, 'data.db') } satisfies ReadWorkerData,
     });
+  }
+
+  private openSnapshotReaders(): SnapshotReaders {
+    return new SnapshotReaders(workerFile('snapshot'), { path: join(this.dataDir, 'data.db') }, MAX_SNAPSHOT_READERS, this.logger);
   }
 
   private onMessage(msg: Message): void {
@@ -272,6 +281,7 @@ export class ClusterNode {
     const label = `${s.role}/${s.leader ?? '-'}/${formatBallot(s.ballot)}`;
     if (label === this.lastRole) return;
     this.lastRole = label;
+    this.failTxRpcsNotTo(s.leader);
     this.logger.info({ role: s.role, leader: s.leader, ballot: formatBallot(s.role === 'follower' ? s.promised : s.ballot), commit: s.commit }, 'role');
   }
 
@@ -385,9 +395,11 @@ export class ClusterNode {
       await this.whenApplyIdle();
       // Read connections would keep the replaced file open: close them first.
       await this.readPool.destroy();
+      await this.snapshotReaders.close();
       const reply = (await this.applyPool.run({ op: 'install', path: info.path } satisfies ApplyTask)) as ApplyReply;
       if (reply.op !== 'install' || reply.applied !== info.appliedSlot) throw new Error(`installed snapshot reports slot ${reply.op === 'install' ? reply.applied : '?'}, expected ${info.appliedSlot}`);
       this.readPool = this.openReadPool();
+      this.snapshotReaders = this.openSnapshotReaders();
       this.log.compact(info.appliedSlot);
       this.core.restoreSnapshot(info.appliedSlot);
       const kept = this.applyQueue.filter((e) => e.slot > info.appliedSlot);
@@ -519,9 +531,24 @@ export class ClusterNode {
             : { code: '40001', message: 'the leader did not answer; the transaction was rolled back', hint: 'Retry the transaction.' },
         });
       }, this.config.writeTimeoutMs);
-      this.txRpcs.set(id, { resolve, timer });
+      this.txRpcs.set(id, { leader, commit: request.op === 'commit', resolve, timer });
       this.transport.send({ type: 'tx-request', from: this.id, to: leader, id, payload: encodeTxRequest(session, request) });
     });
+  }
+
+  /** A transaction lives on its leader: when the leader changes, requests to the old one cannot succeed. */
+  private failTxRpcsNotTo(leader: NodeId | null): void {
+    for (const [id, rpc] of this.txRpcs) {
+      if (rpc.leader === leader) continue;
+      this.txRpcs.delete(id);
+      clearTimeout(rpc.timer);
+      rpc.resolve({
+        ok: false,
+        error: rpc.commit
+          ? { code: '40003', message: 'transaction commit outcome unknown: the leader changed while committing' }
+          : { code: '40001', message: 'the transaction was rolled back: the leader changed', hint: 'Retry the transaction.' },
+      });
+    }
   }
 
   private onTxRequest(msg: TxRequestMsg): void {
@@ -657,6 +684,16 @@ export class ClusterNode {
     (pending.resolve as (index: Slot | null) => void)(rs.ok ? rs.index : null);
   }
 
+  /**
+   * Open a read-only transaction's snapshot: linearizable at its start (it
+   * reflects every write acknowledged before the call), stable until released.
+   */
+  async openSnapshot(): Promise<Snapshot> {
+    await this.readBarrier();
+    if (this.installDone !== null) await this.installDone;
+    return this.snapshotReaders.open(Date.now() + this.config.writeTimeoutMs);
+  }
+
   /** Run a read-only statement on the read pool. */
   async query(sql: string, params: readonly SqlValue[], ctx: ExecContext, signal?: AbortSignal): Promise<QueryResult> {
     if (this.installDone !== null) await this.installDone;
@@ -721,7 +758,7 @@ export class ClusterNode {
     this.pendingReads.clear();
     await this.transport.close();
     await this.applyPool.run({ op: 'close' } satisfies ApplyTask).catch(() => undefined);
-    await Promise.all([this.applyPool.destroy(), this.readPool.destroy()]);
+    await Promise.all([this.applyPool.destroy(), this.readPool.destroy(), this.snapshotReaders.close()]);
     this.log.close();
     this.logger.info('node stopped');
   }

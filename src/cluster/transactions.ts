@@ -35,7 +35,19 @@ export interface TxOrigin {
 }
 
 export type TxRequest =
-  | { readonly op: 'exec'; readonly sql: string; readonly params: readonly SqlValue[] }
+  /**
+   * `first`: the transaction's first statement here, which starts it; any
+   * other finds it open or fails. `readSince`: the transaction already read a
+   * snapshot at this slot (it began read-only on its own node): it may go on
+   * writing only if nothing changed the database after that slot.
+   */
+  | {
+      readonly op: 'exec';
+      readonly sql: string;
+      readonly params: readonly SqlValue[];
+      readonly first: boolean;
+      readonly readSince?: number;
+    }
   /** `seq`: the command's sequence number in the origin session (its outcome comes back like any write's). */
   | { readonly op: 'commit'; readonly seq: number }
   | { readonly op: 'rollback' };
@@ -103,7 +115,7 @@ export class LeaderTransactions {
     }
     switch (request.op) {
       case 'exec':
-        return this.exec(key, origin, request.sql, request.params);
+        return this.exec(key, origin, request);
       case 'commit':
         // A result means an entry was proposed: its outcome comes back to the origin like any write's.
         return (await this.commit(key, origin, request.seq)) ? { command: 'COMMIT', rowCount: 0, fields: null, rows: [] } : null;
@@ -113,8 +125,10 @@ export class LeaderTransactions {
     }
   }
 
-  private async exec(key: string, origin: TxOrigin, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
-    const tx = this.open?.key === key ? this.open : await this.begin(key, origin);
+  private async exec(key: string, origin: TxOrigin, request: TxRequest & { op: 'exec' }): Promise<QueryResult> {
+    const { sql, params } = request;
+    if (this.open?.key !== key && !request.first) throw lost();
+    const tx = this.open?.key === key ? this.open : await this.begin(key, origin, request.readSince);
     tx.lastActivity = Date.now();
     const statement = single(sql);
     const seed = tx.seedBase + tx.statements++;
@@ -142,7 +156,7 @@ export class LeaderTransactions {
     } else if (t.action === 'release' && at >= 0) tx.savepoints.length = at;
   }
 
-  private async begin(key: string, origin: TxOrigin): Promise<OpenTransaction> {
+  private async begin(key: string, origin: TxOrigin, readSince: number | undefined): Promise<OpenTransaction> {
     if (!this.host.isLeader()) throw notLeader();
     const deadline = Date.now() + this.options.writeTimeoutMs;
     await this.acquire(key, deadline);
@@ -150,6 +164,12 @@ export class LeaderTransactions {
       await this.host.quiesce(deadline);
       const reply = await this.host.apply({ op: 'tx-begin' });
       if (reply.op !== 'tx-begin') throw new Error('apply worker answered the wrong task');
+      if (readSince !== undefined && reply.changed > readSince) {
+        await this.host.apply({ op: 'tx-end' });
+        throw new SqlError('40001', 'could not serialize access: data this transaction read was changed by another one', {
+          hint: 'Retry the transaction.',
+        });
+      }
       const now = Date.now();
       this.open = {
         key,
@@ -173,7 +193,8 @@ export class LeaderTransactions {
   /** True when the transaction's writes were proposed as an entry. */
   private async commit(key: string, origin: TxOrigin, seq: number): Promise<boolean> {
     const tx = this.open;
-    if (tx === null || tx.key !== key) return false; // nothing ran here: an empty transaction
+    // The session commits only a transaction it started: if it is not open here, a leader change lost it.
+    if (tx === null || tx.key !== key) throw lost();
     this.open = null;
     try {
       await this.host.apply({ op: 'tx-end' });
@@ -254,6 +275,10 @@ function single(sql: string): ParsedStatement {
   const statements = parseSql(sql);
   if (statements.length !== 1) throw new SqlError('42601', 'one statement at a time inside a transaction');
   return statements[0] as ParsedStatement;
+}
+
+function lost(): SqlError {
+  return new SqlError('40001', 'the transaction was rolled back: its leader changed or restarted', { hint: 'Retry the transaction.' });
 }
 
 function notLeader(): SqlError {

@@ -10,7 +10,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 type EncodedRequest =
-  | { s: number; op: 'exec'; sql: string; p: EncodedParam[] }
+  | { s: number; op: 'exec'; sql: string; p: EncodedParam[]; f: boolean; r?: number }
   | { s: number; op: 'commit'; seq: number }
   | { s: number; op: 'rollback' };
 
@@ -33,7 +33,7 @@ export class TxWireError extends Error {
 export function encodeTxRequest(session: number, request: TxRequest): Uint8Array {
   const e: EncodedRequest =
     request.op === 'exec'
-      ? { s: session, op: 'exec', sql: request.sql, p: request.params.map(encodeParam) }
+      ? { s: session, op: 'exec', sql: request.sql, p: request.params.map(encodeParam), f: request.first, ...(request.readSince === undefined ? {} : { r: request.readSince }) }
       : request.op === 'commit'
         ? { s: session, op: 'commit', seq: request.seq }
         : { s: session, op: 'rollback' };
@@ -41,11 +41,13 @@ export function encodeTxRequest(session: number, request: TxRequest): Uint8Array
 }
 
 export function decodeTxRequest(bytes: Uint8Array): { session: number; request: TxRequest } {
-  const raw = parse(bytes) as Partial<{ s: unknown; op: unknown; sql: unknown; p: unknown; seq: unknown }>;
+  const raw = parse(bytes) as Partial<{ s: unknown; op: unknown; sql: unknown; p: unknown; f: unknown; r: unknown; seq: unknown }>;
   if (!Number.isSafeInteger(raw.s)) throw new TxWireError('tx request without a session');
   const session = raw.s as number;
-  if (raw.op === 'exec' && typeof raw.sql === 'string' && Array.isArray(raw.p) && raw.p.every(isEncodedParam)) {
-    return { session, request: { op: 'exec', sql: raw.sql, params: (raw.p as EncodedParam[]).map(decodeParam) } };
+  if (raw.op === 'exec' && typeof raw.sql === 'string' && typeof raw.f === 'boolean' && Array.isArray(raw.p) && raw.p.every(isEncodedParam)) {
+    if (raw.r !== undefined && !Number.isSafeInteger(raw.r)) throw new TxWireError('malformed tx request');
+    const readSince = raw.r as number | undefined;
+    return { session, request: { op: 'exec', sql: raw.sql, params: (raw.p as EncodedParam[]).map(decodeParam), first: raw.f, ...(readSince === undefined ? {} : { readSince }) } };
   }
   if (raw.op === 'commit' && Number.isSafeInteger(raw.seq)) return { session, request: { op: 'commit', seq: raw.seq as number } };
   if (raw.op === 'rollback') return { session, request: { op: 'rollback' } };

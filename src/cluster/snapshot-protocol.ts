@@ -1,0 +1,19 @@
+// Messages between the runtime and a snapshot reader thread (workers/snapshot.ts),
+// which holds one read-only transaction open for a session's read-only
+// BEGIN … COMMIT: every statement of it reads the same snapshot.
+
+import type { ExecContext } from '../sql/functions.js';
+import type { QueryResult, SqlValue } from '../sql/types.js';
+import type { WireError } from './apply-protocol.js';
+
+export type SnapshotReaderTask =
+  | { readonly op: 'begin' }
+  | { readonly op: 'query'; readonly sql: string; readonly params: readonly SqlValue[]; readonly ctx: ExecContext }
+  | { readonly op: 'end' };
+
+export type SnapshotReaderReply =
+  /** slot: the applied slot the snapshot reflects; changed: the last slot that changed the database. */
+  | { readonly op: 'begin'; readonly slot: number; readonly changed: number }
+  | { readonly op: 'query'; readonly result: QueryResult }
+  | { readonly op: 'end' }
+  | { readonly op: 'error'; readonly error: WireError };
