@@ -42,7 +42,7 @@ export async function startCommand(options: { config: string; node: number; logL
   } catch (error) {
     logger.fatal({ err: error }, 'could not start the node');
     logger.flush();
-    fail(`node ${options.node} could not start: ${(error as Error).message}`, 1);
+    fail(`node ${options.node} could not start: ${describeError(error)}`, 1);
   }
   let stopping = false;
   const stop = (signal: string) => {
@@ -59,6 +59,13 @@ export async function startCommand(options: { config: string; node: number; logL
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Errors from worker threads arrive as plain objects: say what they hold either way. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  return String(error);
 }
 
 export async function devCommand(options: {
@@ -90,7 +97,7 @@ export async function devCommand(options: {
       },
     });
   } catch (error) {
-    fail(`the cluster did not start: ${(error as Error).message}`, 1);
+    fail(`the cluster did not start: ${describeError(error)}`, 1);
   }
   let stopping = false;
   const stop = () => {

@@ -97,7 +97,7 @@ export class LocalCluster {
     writeFileSync(this.configPath, JSON.stringify(config, null, 2) + '\n');
     for (const id of this.ids) {
       const own = options.configFor?.(id, structuredClone(config));
-      if (own !== undefined) writeFileSync(this.nodeConfigPath(id), JSON.stringify(own, null, 2) + '\n');
+      if (own !== undefined) writeFileSync(this.ownConfigPath(id), JSON.stringify(own, null, 2) + '\n');
     }
   }
 
@@ -128,8 +128,12 @@ export class LocalCluster {
 
   /** The config file node `id` runs with (its own, when configFor gave one). */
   nodeConfigPath(id: number): string {
-    const own = join(this.dir, `cluster-node-${id}.json`);
+    const own = this.ownConfigPath(id);
     return existsSync(own) ? own : this.configPath;
+  }
+
+  private ownConfigPath(id: number): string {
+    return join(this.dir, `cluster-node-${id}.json`);
   }
 
   logPath(id: number): string {

@@ -393,6 +393,12 @@ export class ClusterNode {
     this.installing = true;
     try {
       await this.whenApplyIdle();
+      // Applying went on while the snapshot travelled: installing an older
+      // state now would undo applied entries that are no longer queued.
+      if (info.appliedSlot <= this.applied) {
+        this.logger.info({ slot: info.appliedSlot, applied: this.applied }, 'snapshot no longer needed');
+        return;
+      }
       // Read connections would keep the replaced file open: close them first.
       await this.readPool.destroy();
       await this.snapshotReaders.close();
