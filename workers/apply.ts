@@ -162,7 +162,7 @@ function runCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8Ar
   try {
     command = decodeCommand(bytes);
   } catch {
-    return null; // nobody correct proposed it, and it changes nothing
+    return null; // an empty command is a rejoining node's nudge; nothing else undecodable is ever proposed
   }
   const { node, session, seq } = command.origin;
   const mine = node === s.self;

@@ -738,6 +738,7 @@ export class ClusterNode {
       applied: s.applied,
       logFirstSlot: s.logFirstSlot,
       pendingWrites: s.pendingWrites,
+      voting: s.voting ? 'yes' : 'no (rebuilding after starting with no state)',
     };
   }
 

@@ -121,6 +121,8 @@ export interface PaxosStatus {
   readonly nextSlot: Slot;
   readonly queued: number;
   readonly inFlight: number;
+  /** False while rebuilding after starting with no state (learns, never promises or accepts). */
+  readonly voting: boolean;
 }
 
 export class PaxosNode {
@@ -193,6 +195,23 @@ export class PaxosNode {
   private announcedCommit = 0;
   private pendingReads: PendingRead[] = [];
 
+  /**
+   * A node that starts with no state at all may be a new cluster's member, or
+   * one whose disk was lost: then it forgot promises and accepts that other
+   * nodes counted on. Until it knows which, it learns but never promises or
+   * accepts (as in "Paxos Made Live"): it starts voting once every other node
+   * has said, since we started, that it holds nothing either (a new cluster:
+   * nobody can depend on what we might have forgotten), or once it has seen
+   * chosen a slot that was proposed after it came back. A majority saying
+   * "fresh" would not do: a node that was down all along and a wiped one are a
+   * majority of three, and the third knows the history.
+   */
+  private voting: boolean;
+  private readonly freshPeers = new Set<NodeId>();
+  /** While not voting: slots above this were proposed after we came back. */
+  private rejoinHorizon: Slot | null = null;
+  private nudgedAtTick = Number.NEGATIVE_INFINITY;
+
   // Follower reads forwarded to the leader: id → tick when they time out.
   private readonly forwardedReads = new Map<number, number>();
 
@@ -230,6 +249,18 @@ export class PaxosNode {
     this.handedOut = applied;
     this.nextSlot = applied + 1;
     this.electionTimeout = this.randomElectionTimeout();
+    // A node that remembers anything (even only a promise) can keep its word; one with nothing cannot know.
+    const remembersNothing = ballotsEqual(this.promised, ZERO_BALLOT) && this.log.size === 0 && this.commit === 0 && this.compactedThrough === 0;
+    this.voting = config.nodes.length === 1 || !remembersNothing || config.unsafeTestingBug === 'vote-after-wipe';
+  }
+
+  /**
+   * Nothing accepted, nothing chosen: what we report as "fresh". Promises do
+   * not count: a value can only be chosen once acceptors accepted it, so while
+   * every node reports fresh nothing was ever chosen, whatever was promised.
+   */
+  private isFresh(): boolean {
+    return this.log.size === 0 && this.commit === 0 && this.compactedThrough === 0;
   }
 
   // -------------------------------------------------------------------------
@@ -409,6 +440,7 @@ export class PaxosNode {
     this.handedOut = slot;
     if (this.nextSlot <= slot) this.nextSlot = slot + 1;
     this.advanceCommit();
+    this.maybeStartVoting();
     return true;
   }
 
@@ -425,6 +457,7 @@ export class PaxosNode {
       nextSlot: this.nextSlot,
       queued: this.queue.length,
       inFlight: this.inflight.size,
+      voting: this.voting,
     };
   }
 
@@ -437,6 +470,7 @@ export class PaxosNode {
   // Elections: pre-vote, then Phase 1.
 
   private startPreVote(): void {
+    if (!this.voting) return this.announceFresh();
     this.becomeFollower(null);
     this.role = 'precandidate';
     this.preVoteRound = Math.max(this.highestRound, this.promised.round) + 1;
@@ -444,8 +478,39 @@ export class PaxosNode {
     this.preVotes.add(this.id);
     if (this.preVotes.size >= this.quorum) return this.startElection();
     for (const peer of this.peers) {
-      this.send({ type: 'prevote', from: this.id, to: peer, round: this.preVoteRound, commit: this.commit });
+      this.send({ type: 'prevote', from: this.id, to: peer, round: this.preVoteRound, commit: this.commit, fresh: this.isFresh() });
     }
+  }
+
+  /** Not voting: tell the others (a pre-vote of round 0, never granted) whether we hold nothing. */
+  private announceFresh(): void {
+    this.becomeFollower(this.leader);
+    const fresh = this.isFresh();
+    for (const peer of this.peers) {
+      this.send({ type: 'prevote', from: this.id, to: peer, round: 0, commit: this.commit, fresh });
+    }
+  }
+
+  private noteFreshness(from: NodeId, fresh: boolean): void {
+    if (!fresh) return;
+    this.freshPeers.add(from);
+    if (!this.voting && this.isFresh() && this.freshPeers.size === this.peers.length) this.startVoting();
+  }
+
+  /**
+   * From now on this node promises and accepts. Its first promise, of the
+   * ballot (0, self) — below every ballot a leader uses — makes that durable:
+   * after a restart it remembers something, so it votes at once.
+   */
+  private startVoting(): void {
+    this.voting = true;
+    if (ballotsEqual(this.promised, ZERO_BALLOT)) this.setPromised({ round: 0, node: this.id });
+  }
+
+  /** Not voting yet: vote once a slot proposed after we came back is known chosen. */
+  private maybeStartVoting(): void {
+    if (this.voting || this.rejoinHorizon === null || this.commit <= this.rejoinHorizon) return;
+    this.startVoting();
   }
 
   /**
@@ -455,16 +520,20 @@ export class PaxosNode {
    * depose it when it comes back.
    */
   private onPreVote(msg: PreVoteMsg): void {
+    this.noteFreshness(msg.from, msg.fresh);
     const leaderSilent = this.leader === null || this.electionElapsed >= this.config.electionTicks;
     // A node that just started may have heard from a leader right before it
     // went down; the leader's lease counts on it not helping elect another
     // for an election timeout, so it waits that long before granting.
     const settled = this.ticks >= this.config.electionTicks;
-    const granted = this.role !== 'leader' && settled && leaderSilent && msg.commit >= this.commit;
-    this.send({ type: 'prevote-reply', from: this.id, to: msg.from, round: msg.round, granted });
+    const candidate = msg.round > 0; // round 0 only announces a node that does not vote yet
+    const granted = candidate && this.voting && this.role !== 'leader' && settled && leaderSilent && msg.commit >= this.commit;
+    const fresh = this.isFresh();
+    this.send({ type: 'prevote-reply', from: this.id, to: msg.from, round: msg.round, granted, fresh });
   }
 
   private onPreVoteReply(msg: PreVoteReplyMsg): void {
+    this.noteFreshness(msg.from, msg.fresh);
     if (this.role !== 'precandidate' || msg.round !== this.preVoteRound || !msg.granted) return;
     this.preVotes.add(msg.from);
     if (this.preVotes.size >= this.quorum) this.startElection();
@@ -489,6 +558,10 @@ export class PaxosNode {
 
   private onPrepare(msg: PrepareMsg): void {
     this.observeRound(msg.ballot.round);
+    if (!this.voting) {
+      this.stats.staleMessages++;
+      return;
+    }
     if (msg.fromSlot <= this.compactedThrough) {
       // We cannot report slots we compacted; promising without them would let
       // the candidate fill chosen slots with no-ops. It must catch up first.
@@ -768,6 +841,7 @@ export class PaxosNode {
       ballot: this.ballot,
       commit: this.commit,
       readSeq: this.readSeq,
+      nextSlot: this.nextSlot,
     });
   }
 
@@ -785,6 +859,8 @@ export class PaxosNode {
 
   private onAccept(msg: AcceptMsg): void {
     if (!this.followBallot(msg.from, msg.ballot)) return;
+    // Not voting: accept nothing; learn chosen values through catch-up (which persists them).
+    if (!this.voting) return this.learnCommit(msg.commit, msg.ballot);
     const slots: Slot[] = [];
     for (const e of msg.entries) {
       slots.push(e.slot);
@@ -800,6 +876,7 @@ export class PaxosNode {
 
   private onHeartbeat(msg: HeartbeatMsg): void {
     if (!this.followBallot(msg.from, msg.ballot)) return;
+    if (!this.voting) return this.learnWhileRejoining(msg);
     this.send({
       type: 'heartbeat-ack',
       from: this.id,
@@ -819,13 +896,29 @@ export class PaxosNode {
     this.observeRound(ballot.round);
     const order = compareBallots(ballot, this.promised);
     if (order < 0) {
-      this.nack(from, ballot);
+      if (this.voting) this.nack(from, ballot);
       return false;
     }
-    if (order > 0) this.setPromised(ballot);
+    if (order > 0 && this.voting) this.setPromised(ballot);
     if (this.role !== 'follower' || this.leader !== from) this.becomeFollower(from);
     this.electionElapsed = 0;
     return true;
+  }
+
+  /**
+   * Not voting: no acknowledgement (it would vouch for a promise we may have
+   * forgotten). Note where the leader was when we came back, catch up, and
+   * nudge the leader with an empty command so a slot gets proposed even when
+   * no client writes.
+   */
+  private learnWhileRejoining(msg: HeartbeatMsg): void {
+    this.rejoinHorizon ??= msg.nextSlot - 1;
+    this.learnCommit(msg.commit, msg.ballot);
+    const caughtUp = this.commit >= msg.commit;
+    if (!this.voting && caughtUp && this.ticks - this.nudgedAtTick >= this.config.electionTicks) {
+      this.nudgedAtTick = this.ticks;
+      this.send({ type: 'forward', from: this.id, to: msg.from, commands: [new Uint8Array(0)] });
+    }
   }
 
   /**
@@ -841,6 +934,7 @@ export class PaxosNode {
       this.commit++;
     }
     if (this.commit < leaderCommit) this.requestCatchup(leaderCommit);
+    this.maybeStartVoting();
   }
 
   private requestCatchup(target: Slot): void {
@@ -889,6 +983,7 @@ export class PaxosNode {
       this.catchupAllowedAtTick = 0;
       this.requestCatchup(msg.commit);
     }
+    this.maybeStartVoting();
   }
 
   /** A peer compacted past what we need: give up any candidacy and ask the runtime to fetch its snapshot. */

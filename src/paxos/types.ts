@@ -67,11 +67,14 @@ export interface PreVoteMsg extends Envelope {
   readonly type: 'prevote';
   readonly round: number;
   readonly commit: Slot;
+  /** The sender has never held any state (see PaxosNode's non-voting start). */
+  readonly fresh: boolean;
 }
 export interface PreVoteReplyMsg extends Envelope {
   readonly type: 'prevote-reply';
   readonly round: number;
   readonly granted: boolean;
+  readonly fresh: boolean;
 }
 
 /** Phase 1a over every slot from `fromSlot` on. */
@@ -113,6 +116,8 @@ export interface HeartbeatMsg extends Envelope {
   readonly ballot: Ballot;
   readonly commit: Slot;
   readonly readSeq: number;
+  /** The next slot the leader will propose: a rejoining node knows every later slot was proposed after it. */
+  readonly nextSlot: Slot;
 }
 export interface HeartbeatAckMsg extends Envelope {
   readonly type: 'heartbeat-ack';
@@ -282,7 +287,13 @@ export interface PaxosConfig {
   readonly unsafeTestingBug?: PlantedBug;
 }
 
-export type PlantedBug = 'no-persist-promise' | 'ignore-accepted' | 'commit-without-quorum' | 'read-without-quorum';
+export type PlantedBug =
+  | 'no-persist-promise'
+  | 'ignore-accepted'
+  | 'commit-without-quorum'
+  | 'read-without-quorum'
+  /** A node that lost its disk votes at once, with its promises and accepts forgotten. */
+  | 'vote-after-wipe';
 
 /** What survives a crash: written by the runtime from each Ready, handed back at restart. */
 export interface DurableState {

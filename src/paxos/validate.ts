@@ -19,9 +19,9 @@ export function invalidReason(msg: Message, limits: ValidationLimits): string | 
   if (msg.from === limits.self) return 'message from self';
   switch (msg.type) {
     case 'prevote':
-      return firstProblem(isCount(msg.round), 'round', isCount(msg.commit), 'commit');
+      return firstProblem(isCount(msg.round), 'round', isCount(msg.commit), 'commit', typeof msg.fresh === 'boolean', 'fresh');
     case 'prevote-reply':
-      return firstProblem(isCount(msg.round), 'round', typeof msg.granted === 'boolean', 'granted');
+      return firstProblem(isCount(msg.round), 'round', typeof msg.granted === 'boolean', 'granted', typeof msg.fresh === 'boolean', 'fresh');
     case 'prepare':
       return firstProblem(isLeaderBallot(msg.ballot, limits), 'ballot', isSlot(msg.fromSlot), 'fromSlot');
     case 'promise':
@@ -55,6 +55,16 @@ export function invalidReason(msg: Message, limits: ValidationLimits): string | 
     case 'nack':
       return firstProblem(isLeaderBallot(msg.ballot, limits), 'ballot', isBallot(msg.promised), 'promised');
     case 'heartbeat':
+      return firstProblem(
+        isLeaderBallot(msg.ballot, limits),
+        'ballot',
+        isCount(msg.commit),
+        'commit',
+        isCount(msg.readSeq),
+        'readSeq',
+        isSlot(msg.nextSlot),
+        'nextSlot',
+      );
     case 'heartbeat-ack':
       return firstProblem(
         isLeaderBallot(msg.ballot, limits),

@@ -217,10 +217,12 @@ function writeBody(w: ByteWriter, msg: Message): void {
     case 'prevote':
       w.uvarint(msg.round);
       w.uvarint(msg.commit);
+      w.bool(msg.fresh);
       return;
     case 'prevote-reply':
       w.uvarint(msg.round);
       w.bool(msg.granted);
+      w.bool(msg.fresh);
       return;
     case 'prepare':
       writeBallot(w, msg.ballot);
@@ -249,6 +251,7 @@ function writeBody(w: ByteWriter, msg: Message): void {
       writeBallot(w, msg.ballot);
       w.uvarint(msg.commit);
       w.uvarint(msg.readSeq);
+      w.uvarint(msg.nextSlot);
       return;
     case 'heartbeat-ack':
       writeBallot(w, msg.ballot);
@@ -317,12 +320,14 @@ function readBody(r: ByteReader, type: MessageType, from: number, to: number): M
     case 'prevote': {
       const round = r.uvarint();
       const commit = r.uvarint();
-      return { type, from, to, round, commit };
+      const fresh = r.bool();
+      return { type, from, to, round, commit, fresh };
     }
     case 'prevote-reply': {
       const round = r.uvarint();
       const granted = r.bool();
-      return { type, from, to, round, granted };
+      const fresh = r.bool();
+      return { type, from, to, round, granted, fresh };
     }
     case 'prepare': {
       const ballot = readBallot(r);
@@ -356,7 +361,8 @@ function readBody(r: ByteReader, type: MessageType, from: number, to: number): M
       const ballot = readBallot(r);
       const commit = r.uvarint();
       const readSeq = r.uvarint();
-      return { type, from, to, ballot, commit, readSeq };
+      const nextSlot = r.uvarint();
+      return { type, from, to, ballot, commit, readSeq, nextSlot };
     }
     case 'heartbeat-ack': {
       const ballot = readBallot(r);

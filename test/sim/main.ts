@@ -9,7 +9,7 @@ import type { PlantedBug } from '../../src/paxos/types.js';
 import { runSeeds, type SweepSummary } from './sweep.js';
 import { runSimulation } from './simulation.js';
 
-const BUGS: readonly PlantedBug[] = ['no-persist-promise', 'ignore-accepted', 'commit-without-quorum', 'read-without-quorum'];
+const BUGS: readonly PlantedBug[] = ['no-persist-promise', 'ignore-accepted', 'commit-without-quorum', 'read-without-quorum', 'vote-after-wipe'];
 
 function positiveInt(text: string): number {
   const n = Number(text);
@@ -60,6 +60,7 @@ if (opts.seed !== undefined) {
     chosen: result.chosen,
     faults: result.faults,
     first_failing_seed: result.violations.length + result.livenessFailures.length > 0 ? result.seed : null,
+    first_violating_seed: result.violations.length > 0 ? result.seed : null,
   };
   write(JSON.stringify(summary));
   process.exitCode = summary.violations + summary.liveness_failures > 0 ? 1 : 0;

@@ -39,6 +39,7 @@ export interface FaultCounts {
   partitions: number;
   pauses: number;
   snapshots: number;
+  wipes: number;
 }
 
 export interface SimResult {
@@ -159,6 +160,8 @@ class Simulation {
 
   // Checker state.
   private readonly chosen = new Map<Slot, string>();
+  /** Wiped nodes until they vote again (caught up). */
+  private readonly wiped = new Set<NodeId>();
   /** The highest ballot each node ever sent a Promise for, across crashes. */
   private readonly promisesSent = new Map<NodeId, Ballot>();
   private readonly proposed = new Set<string>();
@@ -170,7 +173,7 @@ class Simulation {
   private nextReadId = 1;
   private readonly violations: string[] = [];
   private readonly livenessFailures: string[] = [];
-  private readonly faults: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0 };
+  private readonly faults: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0, wipes: 0 };
   /** Compact every this many applied slots (0: never); half the runs compact. */
   private readonly compactEvery: number;
   private readonly tail: string[] = [];
@@ -345,6 +348,10 @@ class Simulation {
       }
       core.advance();
       this.maybeCompact(node, core);
+      if (this.wiped.has(node.id) && core.status().voting) {
+        this.wiped.delete(node.id);
+        this.trace(`n${node.id} votes again after its wipe`);
+      }
       const after = core.describe();
       if (after !== before) this.trace(`n${node.id} ${before} -> ${after}`);
     }
@@ -428,6 +435,26 @@ class Simulation {
     const leader = this.currentLeader();
     const victim = leader !== null && this.rng.chance(0.5) ? leader : this.rng.pick(live);
     this.crash(this.node(victim), victim === leader ? 'leader crash' : 'crash');
+    // Sometimes the disk is lost too: one node at a time, of a cluster whose other nodes all vote (losing
+    // more loses data in any protocol; a cluster still bootstrapping has nothing to lose yet).
+    if (this.ids.length >= 3 && this.rng.chance(0.15) && this.othersVote(victim)) this.wipe(this.node(victim));
+  }
+
+  private othersVote(victim: NodeId): boolean {
+    return this.ids.every((id) => id === victim || (!this.wiped.has(id) && this.node(id).core?.status().voting === true));
+  }
+
+  /** The node's disk is gone: it restarts with nothing, as a new node would. */
+  private wipe(node: SimNode): void {
+    node.disk.promised = ZERO_BALLOT;
+    node.disk.accepted.clear();
+    node.disk.applied = 0;
+    node.disk.compacted = 0;
+    this.wiped.add(node.id);
+    // Its promises went with the disk; the promise check judges crashes, not lost disks.
+    this.promisesSent.delete(node.id);
+    this.faults.wipes++;
+    this.trace(`WIPE n${node.id}`);
   }
 
   /** Stop a node (the leader half the time) for a while; it wakes up to stale messages. */
@@ -658,6 +685,7 @@ class Simulation {
   private checkValidity(id: NodeId, slot: Slot, value: Value): void {
     if (value.kind === 'noop') return;
     for (const c of value.commands) {
+      if (c.byteLength === 0) continue; // a rejoining node's nudge: an empty command, a no-op
       const key = decodeCommand(c);
       if (key === null || !this.proposed.has(key)) {
         this.violation(`validity: n${id} applied slot ${slot} with a command nobody proposed (${key ?? 'garbage'})`);
@@ -753,16 +781,16 @@ function decodeCommand(bytes: Uint8Array): string | null {
 
 function valueKey(value: Value): string {
   if (value.kind === 'noop') return 'noop';
-  return `batch@${value.time}[${value.commands.map((c) => decodeCommand(c) ?? 'garbage').join(' ')}]`;
+  return `batch@${value.time}[${value.commands.map((c) => (c.byteLength === 0 ? 'nudge' : (decodeCommand(c) ?? 'garbage'))).join(' ')}]`;
 }
 
 export function describeMessage(m: Message): string {
   const head = `n${m.from}->n${m.to} ${m.type}`;
   switch (m.type) {
     case 'prevote':
-      return `${head} round ${m.round} commit ${m.commit}`;
+      return `${head} round ${m.round} commit ${m.commit}${m.fresh ? " fresh" : ""}`;
     case 'prevote-reply':
-      return `${head} round ${m.round} ${m.granted ? 'granted' : 'denied'}`;
+      return `${head} round ${m.round} ${m.granted ? 'granted' : 'denied'}${m.fresh ? ' fresh' : ''}`;
     case 'prepare':
       return `${head} ${formatBallot(m.ballot)} from ${m.fromSlot}`;
     case 'promise':

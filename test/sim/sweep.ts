@@ -8,8 +8,8 @@ export interface SweepOptions {
   readonly count: number;
   readonly nodes: number;
   readonly bug?: PlantedBug;
-  /** Stop at the first failing seed (to measure how soon a planted bug is caught). */
-  readonly stopAtFirstFailure?: boolean;
+  /** Stop at the first seed with a safety violation (to measure how soon a planted bug is caught). */
+  readonly stopAtFirstViolation?: boolean;
   readonly onFailure?: (result: SimResult) => void;
 }
 
@@ -20,6 +20,7 @@ export interface SweepSummary {
   chosen: number;
   faults: FaultCounts;
   first_failing_seed: number | null;
+  first_violating_seed: number | null;
 }
 
 export function runSeeds(options: SweepOptions): SweepSummary {
@@ -28,8 +29,9 @@ export function runSeeds(options: SweepOptions): SweepSummary {
     violations: 0,
     liveness_failures: 0,
     chosen: 0,
-    faults: { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0 },
+    faults: { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0, wipes: 0 },
     first_failing_seed: null,
+    first_violating_seed: null,
   };
   for (let seed = options.from; seed < options.from + options.count; seed++) {
     const result = runSimulation({ seed, nodes: options.nodes, ...(options.bug === undefined ? {} : { bug: options.bug }) });
@@ -41,14 +43,16 @@ export function runSeeds(options: SweepOptions): SweepSummary {
     summary.faults.partitions += result.faults.partitions;
     summary.faults.pauses += result.faults.pauses;
     summary.faults.snapshots += result.faults.snapshots;
+    summary.faults.wipes += result.faults.wipes;
     const violated = result.violations.length > 0;
     const stuck = result.livenessFailures.length > 0;
     if (violated) summary.violations++;
     if (stuck) summary.liveness_failures++;
+    if (violated) summary.first_violating_seed ??= seed;
     if (violated || stuck) {
       summary.first_failing_seed ??= seed;
       options.onFailure?.(result);
-      if (options.stopAtFirstFailure === true) break;
+      if (violated && options.stopAtFirstViolation === true) break;
     }
   }
   return summary;

@@ -6,6 +6,22 @@ import { cmd, TestCluster, testConfig, text } from './harness.js';
 
 const env = { random: () => 0.5, now: () => 1234 };
 
+/**
+ * A node of a brand-new cluster: it starts not voting, and votes once every
+ * other node tells it they are fresh too.
+ */
+function freshVotingNode(self: number, nodes: number[]): PaxosNode {
+  const n = new PaxosNode(testConfig(self, nodes), env);
+  const peers = nodes.filter((id) => id !== self);
+  for (const peer of peers) {
+    n.step({ type: 'prevote', from: peer, to: self, round: 0, commit: 0, fresh: true });
+  }
+  n.ready();
+  n.advance();
+  expect(n.status().voting).toBe(true);
+  return n;
+}
+
 function drain(node: PaxosNode) {
   const r = node.ready();
   node.advance();
@@ -39,7 +55,7 @@ describe('acceptor', () => {
   });
 
   it('promises a higher ballot, persists the promise in the same Ready, and reports accepted values', () => {
-    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    const a = freshVotingNode(1, [1, 2, 3]);
     a.step(accept(1, 2, 5, 'five'));
     a.step(accept(1, 2, 7, 'seven'));
     drain(a);
@@ -52,7 +68,7 @@ describe('acceptor', () => {
   });
 
   it('refuses a lower ballot with a nack naming its promise', () => {
-    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    const a = freshVotingNode(1, [1, 2, 3]);
     a.step(prepare(5, 3));
     drain(a);
     a.step(prepare(4, 2));
@@ -64,7 +80,7 @@ describe('acceptor', () => {
   });
 
   it('accepts at its promised ballot, persists before acknowledging, and acks duplicates idempotently', () => {
-    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    const a = freshVotingNode(1, [1, 2, 3]);
     a.step(accept(3, 2, 1, 'one'));
     const r1 = drain(a);
     expect(r1.promised).toEqual({ round: 3, node: 2 });
@@ -77,11 +93,11 @@ describe('acceptor', () => {
   });
 
   it('learns chosen slots from the commit index only when it accepted them in that ballot', () => {
-    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    const a = freshVotingNode(1, [1, 2, 3]);
     a.step(accept(1, 2, 1, 'old'));
     drain(a);
     // Ballot 2 says slot 1 is chosen, but we hold slot 1 from ballot 1: ask.
-    a.step({ type: 'heartbeat', from: 3, to: 1, ballot: { round: 2, node: 3 }, commit: 1, readSeq: 0 });
+    a.step({ type: 'heartbeat', from: 3, to: 1, ballot: { round: 2, node: 3 }, commit: 1, readSeq: 0, nextSlot: 2 });
     const r = drain(a);
     expect(r.committed).toEqual([]);
     expect(r.messages.map((m) => m.type)).toContain('catchup');
@@ -93,7 +109,7 @@ describe('acceptor', () => {
   });
 
   it('rejects and counts messages no correct peer would send', () => {
-    const a = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    const a = freshVotingNode(1, [1, 2, 3]);
     const bad: unknown[] = [
       { ...prepare(1, 9) },
       { ...prepare(1, 2), to: 3 },
@@ -103,12 +119,13 @@ describe('acceptor', () => {
       { type: 'accept', from: 2, to: 1, ballot: { round: 1, node: 2 }, entries: [{ slot: 1, value: { kind: 'weird' } }], commit: 0 },
       { type: 'bogus', from: 2, to: 1 },
       { type: 'forward', from: 2, to: 1, commands: ['not bytes'] },
-      { type: 'heartbeat', from: 2, to: 1, ballot: { round: 1, node: 7 }, commit: 0, readSeq: 0 },
+      { type: 'heartbeat', from: 2, to: 1, ballot: { round: 1, node: 7 }, commit: 0, readSeq: 0, nextSlot: 1 },
     ];
+    const promisedBefore = a.status().promised;
     for (const m of bad) a.step(m as Message);
     expect(a.stats.rejectedMessages).toBe(bad.length);
     expect(a.hasReady()).toBe(false);
-    expect(a.status().promised).toEqual(ZERO_BALLOT);
+    expect(a.status().promised).toEqual(promisedBefore);
   });
 });
 
@@ -148,13 +165,13 @@ describe('leader', () => {
 
   it('adopts the highest-ballot accepted value and fills gaps with no-ops', () => {
     // Five nodes, so Phase 1 needs both promises below besides our own.
-    const n = new PaxosNode(testConfig(1, [1, 2, 3, 4, 5]), env);
+    const n = freshVotingNode(1, [1, 2, 3, 4, 5]);
     // Become a candidate: pre-vote granted by 2, then Prepare.
     for (let i = 0; i < 40 && n.status().role === 'follower'; i++) n.tick();
     expect(n.status().role).toBe('precandidate');
     const pv = drain(n).messages.find((m) => m.type === 'prevote')!;
-    n.step({ type: 'prevote-reply', from: 2, to: 1, round: (pv as { round: number }).round, granted: true });
-    n.step({ type: 'prevote-reply', from: 3, to: 1, round: (pv as { round: number }).round, granted: true });
+    n.step({ type: 'prevote-reply', from: 2, to: 1, round: (pv as { round: number }).round, granted: true, fresh: false });
+    n.step({ type: 'prevote-reply', from: 3, to: 1, round: (pv as { round: number }).round, granted: true, fresh: false });
     const prep = drain(n).messages.find((m): m is PrepareMsg => m.type === 'prepare')!;
     const batch = (s: string) => ({ kind: 'batch' as const, time: 1, commands: [cmd(s)] });
     n.step({
@@ -424,11 +441,11 @@ describe('lease reads', () => {
   });
 
   it('a freshly started node grants no pre-vote for an election timeout', () => {
-    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env);
-    n.step({ type: 'prevote', from: 2, to: 1, round: 1, commit: 0 });
-    expect(drain(n).messages).toEqual([{ type: 'prevote-reply', from: 1, to: 2, round: 1, granted: false }]);
+    const n = freshVotingNode(1, [1, 2, 3]);
+    n.step({ type: 'prevote', from: 2, to: 1, round: 1, commit: 0, fresh: false });
+    expect(drain(n).messages).toEqual([{ type: 'prevote-reply', from: 1, to: 2, round: 1, granted: false, fresh: true }]);
     n.tick(10);
-    n.step({ type: 'prevote', from: 2, to: 1, round: 1, commit: 0 });
+    n.step({ type: 'prevote', from: 2, to: 1, round: 1, commit: 0, fresh: false });
     expect(drain(n).messages.find((m) => m.type === 'prevote-reply')).toMatchObject({ granted: true });
   });
 });
@@ -449,3 +466,44 @@ describe('holding proposals for a transaction', () => {
     expect(c.appliedTexts(1)).toEqual(['before', 'tx', 'during']);
   });
 });
+
+describe('a node that starts with nothing', () => {
+  it('does not promise or accept until every peer says it is fresh too (a new cluster), and then remembers it votes', () => {
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    expect(n.status().voting).toBe(false);
+    n.step({ type: 'prepare', from: 2, to: 1, ballot: { round: 1, node: 2 }, fromSlot: 1 });
+    n.step({ type: 'accept', from: 2, to: 1, ballot: { round: 1, node: 2 }, entries: [{ slot: 1, value: NOOP }], commit: 0 });
+    expect(n.hasReady()).toBe(false);
+    n.step({ type: 'prevote', from: 2, to: 1, round: 0, commit: 0, fresh: true });
+    expect(n.status().voting).toBe(false); // node 3 has not said so
+    n.step({ type: 'prevote-reply', from: 3, to: 1, round: 0, granted: false, fresh: true });
+    expect(n.status().voting).toBe(true);
+    // The first promise, (0, self), makes "I vote" durable.
+    const r = drain(n);
+    expect(r.promised).toEqual({ round: 0, node: 1 });
+  });
+
+  it('rejoining a cluster with history, it learns through catch-up and votes once a slot proposed after its return is chosen', () => {
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env);
+    const ballot = { round: 4, node: 2 };
+    n.step({ type: 'heartbeat', from: 2, to: 1, ballot, commit: 10, readSeq: 0, nextSlot: 12 });
+    const r = drain(n);
+    // No acknowledgement (it could vouch for a forgotten promise): a catch-up request.
+    expect(r.messages.map((m) => m.type)).toEqual(['catchup']);
+    n.step({ type: 'accept', from: 2, to: 1, ballot, entries: [{ slot: 11, value: NOOP }], commit: 10 });
+    expect(drain(n).messages.some((m) => m.type === 'accepted')).toBe(false);
+    const chosen = Array.from({ length: 12 }, (_, i) => ({ slot: i + 1, value: NOOP }));
+    n.step({ type: 'chosen', from: 2, to: 1, entries: chosen.slice(0, 11), commit: 11 });
+    expect(n.status().voting).toBe(false); // slot 11 may have been proposed before it came back
+    // Caught up with an idle leader: it nudges it with an empty command so a new slot gets chosen.
+    n.step({ type: 'heartbeat', from: 2, to: 1, ballot, commit: 11, readSeq: 0, nextSlot: 12 });
+    expect(drain(n).messages).toContainEqual({ type: 'forward', from: 1, to: 2, commands: [new Uint8Array(0)] });
+    n.step({ type: 'chosen', from: 2, to: 1, entries: chosen.slice(11), commit: 12 });
+    expect(n.status().voting).toBe(true);
+    // Learned values are persisted as they come; the durable promise (0, self) marks it a voter.
+    const last = drain(n);
+    expect(last.accepted.map((e) => e.slot)).toEqual([12]);
+    expect(last.promised).toEqual({ round: 0, node: 1 });
+  });
+});
+

@@ -50,9 +50,9 @@ export function randomValue(rand: Rand): Value {
 export function randomMessage(rand: Rand, type: MessageType, from: NodeId = 1 + int(rand, 5), to: NodeId = 1 + int(rand, 5)): Message {
   switch (type) {
     case 'prevote':
-      return { type, from, to, round: num(rand), commit: num(rand) };
+      return { type, from, to, round: num(rand), commit: num(rand), fresh: rand() < 0.5 };
     case 'prevote-reply':
-      return { type, from, to, round: num(rand), granted: rand() < 0.5 };
+      return { type, from, to, round: num(rand), granted: rand() < 0.5, fresh: rand() < 0.5 };
     case 'prepare':
       return { type, from, to, ballot: ballot(rand), fromSlot: num(rand) };
     case 'promise':
@@ -67,7 +67,7 @@ export function randomMessage(rand: Rand, type: MessageType, from: NodeId = 1 + 
     case 'nack':
       return { type, from, to, ballot: ballot(rand), promised: ballot(rand) };
     case 'heartbeat':
-      return { type, from, to, ballot: ballot(rand), commit: num(rand), readSeq: num(rand) };
+      return { type, from, to, ballot: ballot(rand), commit: num(rand), readSeq: num(rand), nextSlot: num(rand) };
     case 'heartbeat-ack':
       return { type, from, to, ballot: ballot(rand), readSeq: num(rand), commit: num(rand) };
     case 'catchup':
