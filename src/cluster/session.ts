@@ -16,6 +16,7 @@ import type {
   TransactionStatus,
 } from '../pgwire/backend.js';
 import { parseCopyStatement, type CopyStatement } from '../pgwire/copy.js';
+import { maintenanceInTransactionBlock } from '../sql/errors.js';
 import type { ExecContext } from '../sql/functions.js';
 import { initParser, parseSql, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
 import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
@@ -89,7 +90,7 @@ class ClusterSession implements SessionBackend {
       try {
         const copy = statement.nodeType === 'CopyStmt' ? parseCopyStatement(statement.text) : undefined;
         if (copy !== undefined) {
-          if (this.tx !== 'idle') throw new SqlError('0A000', 'COPY inside a transaction block is not supported', { hint: 'Run COPY outside BEGIN … COMMIT; each batch of rows is atomic.' });
+          if (this.tx === 'failed') throw abortedError();
           yield await this.copy(copy);
           continue;
         }
@@ -161,9 +162,10 @@ class ClusterSession implements SessionBackend {
   // on the leader, which runs every statement until COMMIT or ROLLBACK.
 
   private async inTransaction(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    const first = !this.txStarted;
     this.txStarted = true;
     try {
-      const result = await this.node.transaction(this.session, { op: 'exec', sql, params });
+      const result = await this.node.transaction(this.session, { op: 'exec', sql, params, first });
       if (result === null) throw new SqlError('XX000', 'the leader returned no result');
       return result;
     } catch (error) {
@@ -220,7 +222,10 @@ class ClusterSession implements SessionBackend {
     this.txStarted = false;
     if (!started) return;
     if (how === 'rollback') {
-      await this.node.transaction(this.session, { op: 'rollback' });
+      // If the leader is gone, so is its transaction (a new leader never had it; an old one aborts it).
+      await this.node.transaction(this.session, { op: 'rollback' }).catch((error: unknown) => {
+        this.logger.debug({ err: error }, 'rollback did not reach the leader');
+      });
       return;
     }
     const seq = ++this.seq;
@@ -230,6 +235,11 @@ class ClusterSession implements SessionBackend {
     try {
       proposed = await this.node.transaction(this.session, { op: 'commit', seq });
     } catch (error) {
+      // Unknown outcome: the entry may still be chosen; its outcome (or the deadline) decides.
+      if (error instanceof SqlError && error.code === '40003') {
+        await outcome;
+        return;
+      }
       this.node.cancelOutcome(this.session, seq);
       throw error;
     }
@@ -285,6 +295,9 @@ class ClusterSession implements SessionBackend {
       case 'set':
         this.set(command.name, command.value);
         return { command: 'SET', rowCount: 0, fields: null, rows: [] };
+      case 'maintenance':
+        if (this.tx !== 'idle' && !command.inTransactionBlock) throw maintenanceInTransactionBlock(command.tag);
+        return { command: command.tag, rowCount: 0, fields: null, rows: [] };
     }
   }
 
@@ -310,14 +323,25 @@ class ClusterSession implements SessionBackend {
 
   /** COPY … FROM STDIN goes through the log in batches of rows; COPY … TO STDOUT reads a linearizable snapshot. */
   private async copy(copy: CopyStatement): Promise<StatementOutcome> {
+    if (copy.query !== undefined) {
+      const [statement, ...more] = parseSql(copy.query);
+      if (statement === undefined || more.length > 0 || statement.kind !== 'read') throw new SqlError('0A000', 'COPY (query) TO STDOUT supports one SELECT');
+      const result = await this.readForCopy(copy.query);
+      return { type: 'copyOut', format: copy.format, fields: result.fields ?? [], rows: result.rows };
+    }
     const table = quoteName(copy.table);
     if (copy.direction === 'to-stdout') {
       const cols = copy.columns === null ? '*' : copy.columns.map(quoteName).join(', ');
-      const result = await this.read(`SELECT ${cols} FROM ${table}`, []);
+      const result = await this.readForCopy(`SELECT ${cols} FROM ${table}`);
       return { type: 'copyOut', format: copy.format, fields: result.fields ?? [], rows: result.rows };
     }
     const columns = copy.columns ?? (await this.tableColumns(copy.table));
     return { type: 'copyIn', sink: new CopyToLog(this, table, columns, copy) };
+  }
+
+  /** Inside BEGIN … COMMIT, COPY TO sees the transaction's own writes, like any query there. */
+  private readForCopy(sql: string): Promise<QueryResult> {
+    return this.tx === 'idle' ? this.read(sql, []) : this.inTransaction(sql, []);
   }
 
   private async tableColumns(table: string): Promise<string[]> {
@@ -331,7 +355,8 @@ class ClusterSession implements SessionBackend {
     const params: SqlValue[] = [];
     const tuples = rows.map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
     const sql = `INSERT INTO ${table} (${columns.map(quoteName).join(', ')}) VALUES ${tuples.join(', ')}`;
-    const result = await this.write(sql, params);
+    // Inside BEGIN … COMMIT the rows join the transaction (pgbench -i loads so); outside, each batch is one command.
+    const result = this.tx === 'idle' ? await this.write(sql, params) : await this.inTransaction(sql, params);
     return result.rowCount;
   }
 }

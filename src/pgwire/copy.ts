@@ -34,6 +34,8 @@ export interface CopyStatement {
   /** The column list, or null for all columns. */
   readonly columns: readonly string[] | null;
   readonly format: CopyFormat;
+  /** `COPY (query) TO STDOUT`: the query whose rows are copied out (table is then ''). */
+  readonly query?: string;
 }
 
 /**
@@ -42,6 +44,8 @@ export interface CopyStatement {
  * COPY (query) TO STDOUT). Throws 42601 for unsupported options.
  */
 export function parseCopyStatement(sql: string): CopyStatement | undefined {
+  const query = parseCopyQuery(sql);
+  if (query !== undefined) return query;
   const m = /^\s*copy\s+((?:"[^"]+"|[\w$]+)(?:\.(?:"[^"]+"|[\w$]+))?)\s*(?:\(([^)]*)\))?\s*(from\s+stdin|to\s+stdout)\b\s*(.*?)\s*;?\s*$/is.exec(sql);
   if (!m) return undefined;
   const unquote = (s: string): string => s.trim().replace(/^"(.*)"$/s, '$1');
@@ -49,6 +53,33 @@ export function parseCopyStatement(sql: string): CopyStatement | undefined {
   const columns = m[2] === undefined ? null : m[2].split(',').map(unquote);
   const direction = /^from/i.test(m[3]!) ? 'from-stdin' : 'to-stdout';
   return { direction, table, columns, format: parseCopyOptions(m[4] ?? '') };
+}
+
+/** `COPY (query) TO STDOUT [options]` (psql's `\copy (query) TO …` sends this). */
+function parseCopyQuery(sql: string): CopyStatement | undefined {
+  const start = /^\s*copy\s*\(/i.exec(sql);
+  if (start === null) return undefined;
+  const open = start[0].length - 1;
+  const close = matchingParen(sql, open);
+  if (close < 0) return undefined;
+  const rest = /^\s*to\s+stdout\b\s*(.*?)\s*;?\s*$/is.exec(sql.slice(close + 1));
+  if (rest === null) return undefined;
+  return { direction: 'to-stdout', table: '', columns: null, format: parseCopyOptions(rest[1] ?? ''), query: sql.slice(open + 1, close).trim() };
+}
+
+/** The index of the parenthesis closing the one at `open`, skipping quoted text; -1 if none. */
+function matchingParen(text: string, open: number): number {
+  let depth = 0;
+  let quote: string | null = null;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i];
+    if (quote !== null) {
+      if (ch === quote) quote = null;
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')' && --depth === 0) return i;
+  }
+  return -1;
 }
 
 function parseCopyOptions(text: string): CopyFormat {
@@ -89,6 +120,14 @@ function parseCopyOptions(text: string): CopyFormat {
         if (token.word === 'null') nullString = literal;
         if (token.word === 'quote') quote = literal;
         if (token.word === 'escape') escape = literal;
+        i++;
+        break;
+      case 'freeze':
+        // FREEZE only skips later vacuum work in Postgres (pgbench -i asks for it): no effect on rows.
+        if (nextWord === 'true' || nextWord === 'false' || nextWord === 'on' || nextWord === 'off' || literal !== undefined) i++;
+        break;
+      case 'encoding':
+        if (literal === undefined || !/^utf-?8$/i.test(literal)) throw new SqlError('0A000', 'COPY supports only ENCODING \'UTF8\'');
         i++;
         break;
       case 'as':

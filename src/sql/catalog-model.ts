@@ -430,7 +430,7 @@ export function quoteIdentifier(name: string): string {
   return SIMPLE_IDENTIFIER.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
-function unquoteIdentifier(text: string): string {
+export function unquoteIdentifier(text: string): string {
   return /^".*"$/.test(text) ? text.slice(1, -1).replace(/""/g, '"') : text;
 }
 
@@ -441,7 +441,7 @@ function simplifyQuotes(sql: string): string {
 }
 
 /** Splits on commas that are outside parentheses and quotes. */
-function splitTopLevel(text: string): string[] {
+export function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let quote: string | null = null;
@@ -464,7 +464,7 @@ function splitTopLevel(text: string): string[] {
 }
 
 /** Index of the parenthesis closing the one at `open`, or -1. */
-function closingParen(text: string, open: number): number {
+export function closingParen(text: string, open: number): number {
   let depth = 0;
   let quote: string | null = null;
   for (let i = open; i < text.length; i++) {
@@ -479,7 +479,7 @@ function closingParen(text: string, open: number): number {
 }
 
 /** `text` with quoted strings and identifiers blanked out, so keywords can be searched for by position. */
-function maskQuoted(text: string): string {
+export function maskQuoted(text: string): string {
   return text.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"/g, (match) => ' '.repeat(match.length));
 }
 

@@ -6,6 +6,7 @@ import { asArray, bodyOf, isObject, nameList, quoteIdent, str, unsupported, type
 import { declaredTypeName, lookupPgType, type PgType } from './pgtypes.js';
 import type { ColumnInfo, StatementTranslator, TranslatedStep } from './translate.js';
 import { describeTypeName, typeModifiers } from './translate.js';
+import { rebuildSteps } from './rebuild.js';
 import { SqlError } from './types.js';
 
 export interface DdlTranslation {
@@ -13,7 +14,7 @@ export interface DdlTranslation {
   readonly tag: string;
 }
 
-type Translator = Pick<StatementTranslator, 'rewrite' | 'emit' | 'relationName' | 'coerceToColumn'>;
+type Translator = Pick<StatementTranslator, 'rewrite' | 'emit' | 'relationName' | 'coerceToColumn' | 'schema'>;
 
 /** Emits SQLite statements for a DDL node, or null when the node is not DDL this layer knows. */
 export function emitDdl(type: string, body: JsonObject, translator: Translator): DdlTranslation | null {
@@ -42,9 +43,10 @@ const FK_ACTIONS: Readonly<Record<string, string>> = {
 };
 
 function createTable(body: JsonObject, translator: Translator): string {
-  for (const key of ['inhRelations', 'partbound', 'partspec', 'ofTypename', 'options', 'accessMethod', 'tablespacename']) {
+  for (const key of ['inhRelations', 'partbound', 'partspec', 'ofTypename', 'accessMethod', 'tablespacename']) {
     if (body[key] !== undefined && asArray(body[key]).length !== 0) throw unsupported(`CREATE TABLE with ${key}`);
   }
+  checkStorageParameters(asArray(body['options']));
   const table = translator.relationName(body['relation']);
   const elements = asArray(body['tableElts']);
   const tableConstraints = elements.map((e) => bodyOf(e, 'Constraint')).filter((c): c is JsonObject => c !== null);
@@ -59,6 +61,28 @@ function createTable(body: JsonObject, translator: Translator): string {
   if (parts.length === 0) throw unsupported('tables without columns');
   const ifNotExists = body['if_not_exists'] === true ? 'IF NOT EXISTS ' : '';
   return `CREATE TABLE ${ifNotExists}${quoteIdent(table)} (${parts.map((p) => p.sql).join(', ')})`;
+}
+
+/**
+ * Storage parameters (`WITH (fillfactor = 100)`, pgbench's tables) tune Postgres'
+ * heap and vacuum; they change no result, and SQLite has no equivalent knob, so the
+ * known ones are accepted and ignored. Unknown ones are refused as Postgres does.
+ */
+const STORAGE_PARAMETERS = new Set([
+  'fillfactor', 'toast_tuple_target', 'parallel_workers', 'autovacuum_enabled', 'vacuum_index_cleanup',
+  'vacuum_truncate', 'user_catalog_table', 'log_autovacuum_min_duration',
+]);
+const STORAGE_PARAMETER_PREFIXES = ['autovacuum_', 'toast.'];
+
+function checkStorageParameters(options: readonly unknown[]): void {
+  for (const option of options) {
+    const def = bodyOf(option, 'DefElem');
+    const namespace = str(def?.['defnamespace']);
+    const name = `${namespace === undefined ? '' : `${namespace}.`}${str(def?.['defname']) ?? ''}`.toLowerCase();
+    if (name === 'oids') throw unsupported('WITH OIDS');
+    const known = STORAGE_PARAMETERS.has(name) || STORAGE_PARAMETER_PREFIXES.some((prefix) => name.startsWith(prefix));
+    if (!known) throw new SqlError('22023', `unrecognized parameter "${name}"`);
+  }
 }
 
 function singleColumnPrimaryKey(constraints: readonly JsonObject[]): string | undefined {
@@ -96,7 +120,9 @@ export function columnDefinition(column: JsonObject, translator: Translator, tab
     const rest = constraints
       .filter((c) => !['CONSTR_PRIMARY', 'CONSTR_IDENTITY', 'CONSTR_NOTNULL'].includes(str(c['contype']) ?? ''))
       .map((c) => columnConstraint(c, translator, name, null));
-    return { name, sql: [`${quoteIdent(name)} INTEGER PRIMARY KEY AUTOINCREMENT`, ...rest].join(' '), isRowid: true };
+    // The rowid alias must be declared exactly INTEGER; a named constraint keeps the Postgres type (int2/int8).
+    const marker = identityType === 'int4' ? '' : ` CONSTRAINT ${quoteIdent(rowidTypeMarker(identityType))}`;
+    return { name, sql: [`${quoteIdent(name)} INTEGER${marker} PRIMARY KEY AUTOINCREMENT`, ...rest].join(' '), isRowid: true };
   }
 
   const pgType = lookupPgType(baseName);
@@ -108,6 +134,23 @@ export function columnDefinition(column: JsonObject, translator: Translator, tab
   if (isPrimary && !constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL')) pieces.push('NOT NULL');
   for (const constraint of constraints) pieces.push(columnConstraint(constraint, translator, name, info));
   return { name, sql: pieces.join(' '), isRowid: false };
+}
+
+const ROWID_TYPE_MARKER_PREFIX = '_paxosql_type_';
+
+function rowidTypeMarker(type: 'int2' | 'int8'): string {
+  return `${ROWID_TYPE_MARKER_PREFIX}${type}`;
+}
+
+/**
+ * The Postgres types of SERIAL/IDENTITY columns that are not int4 (BIGSERIAL, SMALLINT
+ * IDENTITY, ...), read from the CREATE TABLE text SQLite keeps: column name → type.
+ */
+export function rowidColumnTypes(createSql: string): Map<string, PgType> {
+  const types = new Map<string, PgType>();
+  const pattern = /"((?:[^"]|"")+)" INTEGER CONSTRAINT "_paxosql_type_(int2|int8)" PRIMARY KEY/g;
+  for (const match of createSql.matchAll(pattern)) types.set((match[1] ?? '').replace(/""/g, '"'), match[2] === 'int2' ? 'int2' : 'int8');
+  return types;
 }
 
 function constraintName(constraint: JsonObject): string {
@@ -246,12 +289,20 @@ function truncate(body: JsonObject, translator: Translator): TranslatedStep[] {
   return steps;
 }
 
+/** ALTER TABLE subcommands that SQLite can only carry out by rebuilding the table. */
+const REBUILD_SUBTYPES = new Set(['AT_AddConstraint', 'AT_SetNotNull']);
+
 function alterTable(body: JsonObject, translator: Translator): TranslatedStep[] {
   if (body['objtype'] !== undefined && body['objtype'] !== 'OBJECT_TABLE') throw unsupported(`ALTER ${String(body['objtype']).replace('OBJECT_', '')}`);
   if (body['missing_ok'] === true) throw unsupported('ALTER TABLE IF EXISTS');
   const table = translator.relationName(body['relation']);
-  return asArray(body['cmds']).map((cmd) => {
-    const command = bodyOf(cmd, 'AlterTableCmd') ?? {};
+  const commands = asArray(body['cmds']).map((cmd) => bodyOf(cmd, 'AlterTableCmd') ?? {});
+  const rebuilding = commands.filter((command) => REBUILD_SUBTYPES.has(str(command['subtype']) ?? ''));
+  if (rebuilding.length > 0) {
+    if (rebuilding.length !== commands.length) throw unsupported('ALTER TABLE combining ADD CONSTRAINT or SET NOT NULL with other changes');
+    return rebuildForConstraints(table, rebuilding, translator);
+  }
+  return commands.map((command) => {
     const subtype = str(command['subtype']);
     if (subtype === 'AT_AddColumn') {
       const def = bodyOf(command['def'], 'ColumnDef');
@@ -266,6 +317,33 @@ function alterTable(body: JsonObject, translator: Translator): TranslatedStep[] 
     }
     throw unsupported(`ALTER TABLE ${(subtype ?? 'command').replace('AT_', '')}`);
   });
+}
+
+/** ADD CONSTRAINT (PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY) and SET NOT NULL, by rebuilding the table. */
+function rebuildForConstraints(table: string, commands: readonly JsonObject[], translator: Translator): TranslatedStep[] {
+  const schema = translator.schema.tableSchema?.(table) ?? null;
+  if (schema === null) throw new SqlError('42P01', `relation "${table}" does not exist`);
+  const constraints: string[] = [];
+  const notNull = new Set<string>();
+  let addsPrimaryKey = false;
+  for (const command of commands) {
+    if (command['subtype'] === 'AT_SetNotNull') {
+      notNull.add(str(command['name']) ?? '');
+      continue;
+    }
+    const constraint = bodyOf(command['def'], 'Constraint');
+    if (constraint === null) throw unsupported('this ADD CONSTRAINT form');
+    if (constraint['skip_validation'] === true) throw unsupported('NOT VALID constraints');
+    if (constraint['indexname'] !== undefined) throw unsupported('ADD CONSTRAINT … USING INDEX');
+    if (constraint['contype'] === 'CONSTR_PRIMARY') {
+      if (addsPrimaryKey) throw new SqlError('42P16', `multiple primary keys for table "${table}" are not allowed`);
+      addsPrimaryKey = true;
+      // Postgres makes primary key columns NOT NULL; SQLite's PRIMARY KEY alone would allow NULL.
+      for (const key of nameList(constraint['keys'])) notNull.add(key);
+    }
+    constraints.push(tableConstraint(constraint, translator));
+  }
+  return rebuildSteps(table, schema, { constraints, notNull, addsPrimaryKey });
 }
 
 function rename(body: JsonObject, translator: Translator): string {

@@ -6,12 +6,14 @@ import { pino, type Logger } from 'pino';
 import { Catalog } from './catalog.js';
 import { registerCatalogFunctions } from './catalog-functions.js';
 import { findCatalogTable, oidOfCatalogDeclaredType, pgTypeOfCatalogColumn, type SessionFacts } from './catalog-tables.js';
-import { toSqlError } from './errors.js';
+import { maintenanceInTransactionBlock, toSqlError } from './errors.js';
 import { DEFAULT_SETTINGS, registerFunctions, type ExecContext } from './functions.js';
 import { LruMap } from './lru.js';
 import { initParser, parseSql, type ParsedStatement, type SessionCommand } from './parse.js';
-import { lookupPgType, numericScale, oidOfDeclaredType, oidOfRuntimeValue, PG_TYPE_OIDS, toPgValue, UNKNOWN_TYPE_OID } from './pgtypes.js';
+import { rowidColumnTypes } from './ddl.js';
+import { lookupPgType, numericScale, oidOfDeclaredType, oidOfRuntimeValue, PG_TYPE_OIDS, toPgValue, UNKNOWN_TYPE_OID, type PgType } from './pgtypes.js';
 import { SeededRandom } from './prng.js';
+import type { TableSchema } from './rebuild.js';
 import { translateStatement, type ColumnInfo, type ResultColumnHint, type SchemaLookup, type TranslatedStatement } from './translate.js';
 import { SqlError, type FieldInfo, type QueryResult, type SqlValue } from './types.js';
 
@@ -50,6 +52,8 @@ export class SqlEngine {
   private readonly tableInfoStatement: Database.Statement;
   private readonly tableExistsStatement: Database.Statement;
   private readonly columnCache = new Map<string, readonly ColumnInfo[] | null>();
+  private readonly rowidTypeCache = new Map<string, Map<string, PgType>>();
+  private rowidTypeVersion = -1;
   private columnCacheVersion = -1;
   private activeContext: ExecContext | null = null;
   private randomSource: SeededRandom = new SeededRandom(0);
@@ -158,7 +162,7 @@ export class SqlEngine {
     const columns = this.prepare(last.sql).columns();
     const fields = columns.map((column, i) => {
       const hint = translated.resultColumns?.[i];
-      return { name: hint?.name ?? column.name, typeOid: staticTypeOid(column.type, hint) ?? UNKNOWN_TYPE_OID };
+      return { name: hint?.name ?? column.name, typeOid: staticTypeOid(this.declaredType(column), hint) ?? UNKNOWN_TYPE_OID };
     });
     return { paramTypeOids, fields };
   }
@@ -193,16 +197,54 @@ export class SqlEngine {
         if (!this.columnCache.has(table)) this.columnCache.set(table, this.readColumns(table));
         return this.columnCache.get(table) ?? null;
       },
+      tableSchema: (table) => this.readTableSchema(table),
     };
+  }
+
+  private readTableSchema(table: string): TableSchema | null {
+    const createSql = this.db.prepare("SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?").pluck().get(table);
+    if (typeof createSql !== 'string') return null;
+    const indexesAndTriggers = this.db
+      .prepare("SELECT sql FROM main.sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY rowid")
+      .pluck().all(table) as string[];
+    const views = this.db.prepare("SELECT name, sql FROM main.sqlite_master WHERE type = 'view' ORDER BY rowid").all() as { name: string; sql: string }[];
+    const hasPrimaryKey = this.db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE pk > 0').pluck().get(table) !== undefined;
+    const referencedBy = this.db
+      .prepare("SELECT DISTINCT m.name FROM main.sqlite_master AS m, pragma_foreign_key_list(m.name) AS f WHERE m.type = 'table' AND f.\"table\" = ?")
+      .pluck().all(table) as string[];
+    return { createSql, indexesAndTriggers, views, hasPrimaryKey, referencedBy };
   }
 
   private readColumns(table: string): readonly ColumnInfo[] | null {
     const rows = this.tableInfoStatement.all(table) as { name: string; type: string }[];
     if (rows.length === 0) return null;
+    const rowidTypes = this.rowidTypes(table);
     return rows.map((row) => {
       const typmods = [...row.type.matchAll(/\d+/g)].map((m) => Number(m[0]));
-      return { name: row.name, pgType: lookupPgType(row.type), typmods: /\(/.test(row.type) ? typmods : [], declared: row.type };
+      return { name: row.name, pgType: rowidTypes.get(row.name) ?? lookupPgType(row.type), typmods: /\(/.test(row.type) ? typmods : [], declared: row.type };
     });
+  }
+
+  /** BIGSERIAL/SMALLSERIAL-like keys of a table (declared INTEGER for SQLite), cached per schema version. */
+  private rowidTypes(table: string): Map<string, PgType> {
+    const version = this.schemaVersion();
+    if (version !== this.rowidTypeVersion) {
+      this.rowidTypeCache.clear();
+      this.rowidTypeVersion = version;
+    }
+    let types = this.rowidTypeCache.get(table);
+    if (types === undefined) {
+      const sql = this.db.prepare("SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?").pluck().get(table);
+      types = typeof sql === 'string' ? rowidColumnTypes(sql) : new Map<string, PgType>();
+      this.rowidTypeCache.set(table, types);
+    }
+    return types;
+  }
+
+  /** A result column's declared type, with a BIGSERIAL key's real type instead of SQLite's INTEGER. */
+  private declaredType(column: Database.ColumnDefinition): string | null {
+    if (column.type?.toUpperCase() !== 'INTEGER' || column.table === null || column.column === null) return column.type;
+    return this.rowidTypes(column.table).get(column.column) ?? column.type;
   }
 
   // ---------------------------------------------------------------------------
@@ -275,7 +317,7 @@ export class SqlEngine {
     const columns = statement.columns();
     const types = columns.map((column, i) => {
       const hint = translated.resultColumns?.[i];
-      const oid = staticTypeOid(column.type, hint) ?? runtimeOid(raw, i);
+      const oid = staticTypeOid(this.declaredType(column), hint) ?? runtimeOid(raw, i);
       return { name: hint?.name ?? column.name, typeOid: oid, scale: numericScale(column.type) };
     });
     const rows = raw.map((row) => types.map((type, i) => toPgValue(row[i], type.typeOid, type.scale)));
@@ -297,6 +339,10 @@ export class SqlEngine {
   }
 
   private sessionResult(command: SessionCommand, ctx: ExecContext): QueryResult {
+    if (command.action === 'maintenance') {
+      if (!command.inTransactionBlock && this.db.inTransaction) throw maintenanceInTransactionBlock(command.tag);
+      return { command: command.tag, rowCount: 0, fields: null, rows: [] };
+    }
     if (command.action !== 'show') return { command: command.action.toUpperCase(), rowCount: 0, fields: null, rows: [] };
     if (command.name === 'all') return this.showAll(ctx);
     const value = this.settingValue(command.name, ctx);

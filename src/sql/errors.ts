@@ -1,6 +1,7 @@
 // SQLite errors → Postgres SQLSTATEs, with Postgres-like messages so clients and ORMs
 // that match on codes (unique violation, undefined table, …) behave as with Postgres.
 
+import { REBUILD_TABLE_PREFIX } from './rebuild.js';
 import { SqlError } from './types.js';
 
 interface SqliteErrorLike {
@@ -69,8 +70,10 @@ export function toSqlError(error: unknown): SqlError {
       const match = /: (.+)$/.exec(error.message);
       return uniqueViolation(match?.[1] ?? '', true);
     }
+    // A table being rebuilt (ALTER TABLE ADD CONSTRAINT) is the user's table under a temporary name.
+    const message = error.message.replaceAll(REBUILD_TABLE_PREFIX, '');
     for (const [pattern, build] of MESSAGE_RULES) {
-      const match = pattern.exec(error.message);
+      const match = pattern.exec(message);
       if (match !== null) return build(match);
     }
     return new SqlError('XX000', error.message, { detail: error.code });
@@ -78,4 +81,9 @@ export function toSqlError(error: unknown): SqlError {
   if (error instanceof RangeError) return new SqlError('22003', error.message);
   const message = error instanceof Error ? error.message : String(error);
   return new SqlError('XX000', message);
+}
+
+/** Postgres refuses VACUUM inside BEGIN … COMMIT. */
+export function maintenanceInTransactionBlock(tag: string): SqlError {
+  return new SqlError('25001', `${tag} cannot run inside a transaction block`);
 }

@@ -209,6 +209,8 @@ interface FunctionSpec {
 }
 
 /** Returns NULL for any NULL argument (STRICT in Postgres terms); keeps the arity SQLite checks. */
+const DAY_MS = 86_400_000;
+
 function nullSafe(fn: Fn): Fn {
   const wrapper: Fn = (...args) => (args.some((a) => a === null) ? null : fn(...args));
   Object.defineProperty(wrapper, 'length', { value: fn.length });
@@ -270,6 +272,19 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
       deterministic: true,
     },
     to_timestamp: { fn: nullSafe((seconds) => formatTimestamp(toNumber(seconds) * 1000, true)), deterministic: true },
+    // date ± integer is a date; date - date is a number of days (SQLite would do arithmetic on the year).
+    pg_date_add_days: {
+      fn: nullSafe((date, days) => {
+        const n = toNumber(days);
+        if (!Number.isInteger(n)) throw new SqlError('42883', 'operator does not exist: date + non-integer', { hint: 'Cast the number to integer.' });
+        return formatDate(parseTimestamp(toText(date), 'date') + n * DAY_MS);
+      }),
+      deterministic: true,
+    },
+    pg_date_diff_days: {
+      fn: nullSafe((a, b) => BigInt(Math.round((parseTimestamp(toText(a), 'date') - parseTimestamp(toText(b), 'date')) / DAY_MS))),
+      deterministic: true,
+    },
     left: { fn: nullSafe((s, n) => { const c = [...toText(s)]; const k = toNumber(n); return c.slice(0, k < 0 ? Math.max(c.length + k, 0) : k).join(''); }), deterministic: true },
     right: { fn: nullSafe((s, n) => { const c = [...toText(s)]; const k = toNumber(n); return c.slice(k < 0 ? Math.min(-k, c.length) : Math.max(c.length - k, 0)).join(''); }), deterministic: true },
     lpad: { fn: nullSafe((s, n, fill = ' ') => pad(toText(s), toNumber(n), toText(fill), true)), deterministic: true, varargs: true },

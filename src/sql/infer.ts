@@ -77,7 +77,7 @@ const BOOLEAN_EXPR_KINDS = new Set([
 
 const FUNCTION_TYPES: Readonly<Record<string, PgType>> = {
   count: 'int8', now: 'timestamptz', transaction_timestamp: 'timestamptz', statement_timestamp: 'timestamptz',
-  to_timestamp: 'timestamptz', date_trunc: 'timestamptz', gen_random_uuid: 'uuid', uuid_generate_v4: 'uuid',
+  to_timestamp: 'timestamptz', gen_random_uuid: 'uuid', uuid_generate_v4: 'uuid',
   random: 'float8', lower: 'text', upper: 'text', concat: 'text', concat_ws: 'text', replace: 'text',
   substring: 'text', substr: 'text', trim: 'text', btrim: 'text', ltrim: 'text', rtrim: 'text',
   left: 'text', right: 'text', lpad: 'text', rpad: 'text', repeat: 'text', reverse: 'text',
@@ -172,6 +172,8 @@ function operatorType(body: Record<string, unknown>, scope: TypeScope): PgType |
   const right = inferType(body['rexpr'], scope);
   if (body['lexpr'] === undefined) return right; // unary minus/plus
   const left = inferType(body['lexpr'], scope);
+  const dateArithmetic = dateOperatorType(op, left, right);
+  if (dateArithmetic !== null) return dateArithmetic;
   if (['+', '-', '*', '/', '%'].includes(op) && left !== null && right !== null) {
     const leftRank = ARITHMETIC_RANK.indexOf(left);
     const rightRank = ARITHMETIC_RANK.indexOf(right);
@@ -182,11 +184,23 @@ function operatorType(body: Record<string, unknown>, scope: TypeScope): PgType |
   return null;
 }
 
+const INTEGER_TYPES: ReadonlySet<PgType | null> = new Set<PgType | null>(['int2', 'int4', 'int8']);
+
+/** date + int, int + date, date - int: date; date - date: int4 (days). Null for anything else. */
+export function dateOperatorType(op: string, left: PgType | null, right: PgType | null): PgType | null {
+  if (op === '+' && ((left === 'date' && INTEGER_TYPES.has(right)) || (right === 'date' && INTEGER_TYPES.has(left)))) return 'date';
+  if (op === '-' && left === 'date' && INTEGER_TYPES.has(right)) return 'date';
+  if (op === '-' && left === 'date' && right === 'date') return 'int4';
+  return null;
+}
+
 function functionType(body: Record<string, unknown>, scope: TypeScope): PgType | null {
   const names = nameList(body['funcname']);
   const name = (names[names.length - 1] ?? '').toLowerCase();
   const known = FUNCTION_TYPES[name];
   if (known !== undefined) return known;
+  // date_trunc(text, timestamp) is a timestamp; with timestamptz (or a date, cast to it) a timestamptz.
+  if (name === 'date_trunc') return inferType(asArray(body['args'])[1], scope) === 'timestamp' ? 'timestamp' : 'timestamptz';
   if (SAME_AS_FIRST_ARG.has(name)) {
     const argType = inferType(asArray(body['args'])[0], scope);
     // sum() widens integers: sum(int4) is int8, sum(int8) numeric.

@@ -23,7 +23,14 @@ export interface TransactionCommand {
 export type SessionCommand =
   | { readonly action: 'set'; readonly name: string; readonly value: string | null; readonly local: boolean }
   | { readonly action: 'reset'; readonly name: string | null }
-  | { readonly action: 'show'; readonly name: string };
+  | { readonly action: 'show'; readonly name: string }
+  /**
+   * VACUUM, ANALYZE, CHECKPOINT: physical maintenance that changes no row. SQLite
+   * needs none of it per statement (and running it would not be part of the log), so
+   * it is answered with its tag. `inTransactionBlock`: whether Postgres allows it
+   * inside BEGIN … COMMIT (VACUUM is refused there with 25001).
+   */
+  | { readonly action: 'maintenance'; readonly tag: string; readonly inTransactionBlock: boolean };
 
 export interface ParsedStatement {
   /** The statement's own text, sliced from the input. */
@@ -116,6 +123,9 @@ export function classifyStatement(ast: JsonObject, text: string): ParsedStatemen
     const transaction = transactionCommand(bodyOf(ast, nodeType) ?? {});
     return transaction === null ? { ...base, kind: 'unsupported' } : { ...base, kind: 'transaction', transaction };
   }
+  if (nodeType === 'VacuumStmt' || nodeType === 'CheckPointStmt') {
+    return { ...base, kind: 'session', session: maintenanceCommand(nodeType, bodyOf(ast, nodeType) ?? {}) };
+  }
   if (nodeType === 'VariableSetStmt' || nodeType === 'VariableShowStmt') {
     const session = sessionCommand(nodeType, bodyOf(ast, nodeType) ?? {});
     return session === null ? { ...base, kind: 'unsupported' } : { ...base, kind: 'session', session };
@@ -200,6 +210,13 @@ function sessionCommand(nodeType: string, body: JsonObject): SessionCommand | nu
     default:
       return null;
   }
+}
+
+function maintenanceCommand(nodeType: string, body: JsonObject): SessionCommand {
+  if (nodeType === 'CheckPointStmt') return { action: 'maintenance', tag: 'CHECKPOINT', inTransactionBlock: true };
+  // `VACUUM ANALYZE t` is a VACUUM (tag and transaction rule); `ANALYZE t` alone is allowed in a block.
+  const isVacuum = body['is_vacuumcmd'] === true;
+  return { action: 'maintenance', tag: isVacuum ? 'VACUUM' : 'ANALYZE', inTransactionBlock: !isVacuum };
 }
 
 /** The text of a constant (`A_Const` or a `TypeCast` of one), or null. */

@@ -11,9 +11,10 @@ import { CATALOG_ARRAY_FUNCTIONS, CATALOG_FUNCTION_NAMES } from './catalog-funct
 import { findCatalogTable, type CatalogTableDef } from './catalog-tables.js';
 import { resolveTypeName } from './catalog-types.js';
 import { emitDdl } from './ddl.js';
-import { columnNameOf, inferType, typeNameType, type TypeScope } from './infer.js';
+import { columnNameOf, dateOperatorType, inferType, typeNameType, type TypeScope } from './infer.js';
 import type { ParsedStatement, SessionCommand, StatementKind, TransactionCommand } from './parse.js';
 import { lookupPgType, type PgType } from './pgtypes.js';
+import type { TableSchema } from './rebuild.js';
 import { SqlError } from './types.js';
 
 export interface ColumnInfo {
@@ -27,6 +28,8 @@ export interface ColumnInfo {
 /** What the translator may know about the current schema (for typed INSERT/UPDATE values). */
 export interface SchemaLookup {
   columnsOf(table: string): readonly ColumnInfo[] | null;
+  /** The table's definition in SQLite, for statements that rebuild it (ALTER TABLE ADD CONSTRAINT). */
+  tableSchema?(table: string): TableSchema | null;
 }
 
 export interface TranslatedStep {
@@ -165,7 +168,7 @@ export class StatementTranslator implements TypeScope {
       case 'UpdateStmt': return this.translateUpdate(body);
       case 'DeleteStmt': return this.translateDelete(body);
       case 'TransactionStmt': return this.translateTransaction();
-      case 'VariableSetStmt': case 'VariableShowStmt': return this.translateSession();
+      case 'VariableSetStmt': case 'VariableShowStmt': case 'VacuumStmt': case 'CheckPointStmt': return this.translateSession();
       default: {
         const ddl = emitDdl(type, body, this);
         if (ddl === null) throw unsupported(`statement ${type.replace(/Stmt$/, '').toUpperCase()}`);
@@ -423,7 +426,7 @@ export class StatementTranslator implements TypeScope {
   private translateSession(): TranslatedStatement {
     const command = this.parsed.session;
     if (command === undefined) throw unsupported('this SET form');
-    const tag = command.action.toUpperCase();
+    const tag = command.action === 'maintenance' ? command.tag : command.action.toUpperCase();
     const resultColumns = command.action === 'show' ? [{ name: command.name, pgType: 'text' as const }] : null;
     return this.result({ steps: [], tag: { type: 'fixed', tag }, returnsRows: command.action === 'show', resultColumns });
   }
@@ -591,6 +594,10 @@ export class StatementTranslator implements TypeScope {
   private rewriteOperator(op: string, body: JsonObject): unknown {
     const left = body['lexpr'] === undefined ? undefined : this.rewrite(body['lexpr']);
     const right = this.rewrite(body['rexpr']);
+    if (left !== undefined && (op === '+' || op === '-')) {
+      const date = this.rewriteDateArithmetic(op, body, left, right);
+      if (date !== null) return date;
+    }
     if (PASSTHROUGH_OPERATORS.has(op)) return { A_Expr: { ...body, lexpr: left, rexpr: right } };
     if (left === undefined) throw unsupported(`prefix operator ${op}`);
     switch (op) {
@@ -606,6 +613,17 @@ export class StatementTranslator implements TypeScope {
         return this.rewriteLike({ ...body, lexpr: body['lexpr'] }, op.includes('*'), op.startsWith('!'));
       default: throw unsupported(`operator ${op}`);
     }
+  }
+
+  /** date ± integer and date - date, which SQLite would compute on the leading year. */
+  private rewriteDateArithmetic(op: '+' | '-', body: JsonObject, left: unknown, right: unknown): unknown {
+    const leftType = inferType(body['lexpr'], this);
+    const rightType = inferType(body['rexpr'], this);
+    const result = dateOperatorType(op, leftType, rightType);
+    if (result === null) return null;
+    if (result === 'int4') return makeFuncCall('pg_date_diff_days', [left, right]);
+    if (op === '-') return makeFuncCall('pg_date_add_days', [left, { A_Expr: { kind: 'AEXPR_OP', name: [makeString('-')], rexpr: right } }]);
+    return leftType === 'date' ? makeFuncCall('pg_date_add_days', [left, right]) : makeFuncCall('pg_date_add_days', [right, left]);
   }
 
   /**

@@ -190,6 +190,12 @@ describe('COPY data', () => {
       format: { format: 'csv', header: true, delimiter: ';' },
     });
     expect(parseCopyStatement('COPY t TO STDOUT CSV HEADER')).toMatchObject({ direction: 'to-stdout', format: { format: 'csv', header: true } });
+    expect(parseCopyStatement("COPY (SELECT ')' AS p, f(x) FROM t) TO STDOUT WITH (FORMAT csv)")).toMatchObject({
+      direction: 'to-stdout',
+      query: "SELECT ')' AS p, f(x) FROM t",
+      format: { format: 'csv' },
+    });
+    expect(parseCopyStatement('COPY t FROM STDIN WITH (FREEZE ON)')).toMatchObject({ direction: 'from-stdin', table: 't' });
     expect(parseCopyStatement("COPY t FROM '/etc/passwd'")).toBeUndefined();
     expect(parseCopyStatement('SELECT 1')).toBeUndefined();
     expect(() => parseCopyStatement('COPY t FROM STDIN (FORMAT binary)')).toThrow(SqlError);
