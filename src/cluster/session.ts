@@ -21,6 +21,7 @@ import type { ExecContext } from '../sql/functions.js';
 import { initParser, parseSql, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
 import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
 import type { ClusterNode } from './node.js';
+import type { Snapshot } from './snapshot-readers.js';
 
 export type ReadConsistency = 'linearizable' | 'lease' | 'local';
 const CONSISTENCY_SETTING = 'paxosql.read_consistency';
@@ -63,6 +64,8 @@ class ClusterSession implements SessionBackend {
   private tx: 'idle' | 'open' | 'failed' = 'idle';
   /** Some statement of the open transaction reached the leader (so it holds the write token). */
   private txStarted = false;
+  /** The open transaction has only read so far, on this snapshot of the local replica. */
+  private snapshot: Snapshot | null = null;
 
   constructor(
     private readonly node: ClusterNode,
@@ -131,6 +134,7 @@ class ClusterSession implements SessionBackend {
 
   async close(): Promise<void> {
     this.running?.abort();
+    await this.releaseSnapshot().catch(() => undefined);
     if (this.tx !== 'idle' && this.txStarted) {
       await this.node.transaction(this.session, { op: 'rollback' }).catch((error: unknown) => {
         this.logger.debug({ err: error }, 'rollback at disconnect failed; the leader times the transaction out');
@@ -144,7 +148,7 @@ class ClusterSession implements SessionBackend {
   private async run(statement: ParsedStatement, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
     if (statement.kind === 'transaction') return this.transactionControl(statement.transaction as TransactionCommand, sql, params);
     if (this.tx === 'failed') throw abortedError();
-    if (this.tx === 'open' && statement.kind !== 'session') return this.inTransaction(sql, params);
+    if (this.tx === 'open' && statement.kind !== 'session') return this.inTransaction(sql, params, statement.kind === 'read');
     switch (statement.kind) {
       case 'read':
       case 'unsupported':
@@ -161,17 +165,39 @@ class ClusterSession implements SessionBackend {
   // Explicit transactions: BEGIN opens one here; its first statement starts it
   // on the leader, which runs every statement until COMMIT or ROLLBACK.
 
-  private async inTransaction(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
-    const first = !this.txStarted;
-    this.txStarted = true;
+  /**
+   * A transaction that starts by reading runs on a snapshot of this node's
+   * replica (linearizable at its first statement): read-only transactions
+   * never bother the leader. Its first write moves it to the leader, which
+   * accepts it only if nothing changed the database since that snapshot.
+   */
+  private async inTransaction(sql: string, params: readonly SqlValue[], reads: boolean): Promise<QueryResult> {
     try {
-      const result = await this.node.transaction(this.session, { op: 'exec', sql, params, first });
+      if (!this.txStarted && reads) {
+        this.snapshot ??= await this.node.openSnapshot();
+        return await this.snapshot.query(sql, params, this.context());
+      }
+      const readSince = this.snapshot?.slot;
+      if (this.snapshot !== null) {
+        await this.snapshot.release();
+        this.snapshot = null;
+      }
+      const first = !this.txStarted;
+      this.txStarted = true;
+      const request = { op: 'exec' as const, sql, params, first, ...(readSince === undefined ? {} : { readSince }) };
+      const result = await this.node.transaction(this.session, request);
       if (result === null) throw new SqlError('XX000', 'the leader returned no result');
       return result;
     } catch (error) {
       this.tx = 'failed';
       throw error;
     }
+  }
+
+  private async releaseSnapshot(): Promise<void> {
+    const snapshot = this.snapshot;
+    this.snapshot = null;
+    await snapshot?.release();
   }
 
   private async transactionControl(t: TransactionCommand, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
@@ -208,7 +234,7 @@ class ClusterSession implements SessionBackend {
       case 'rollback_to': {
         if (this.tx === 'idle') throw new SqlError('25P01', `${t.action === 'rollback_to' ? 'ROLLBACK TO SAVEPOINT' : t.action.toUpperCase()} can only be used in transaction blocks`);
         if (this.tx === 'failed' && t.action !== 'rollback_to') throw abortedError();
-        const result = await this.inTransaction(sql, params);
+        const result = await this.inTransaction(sql, params, this.snapshot !== null);
         if (t.action === 'rollback_to') this.tx = 'open';
         return result;
       }
@@ -217,6 +243,7 @@ class ClusterSession implements SessionBackend {
 
   /** COMMIT sends the writes through the log (via the leader) and waits until this node applied them. */
   private async endTransaction(how: 'commit' | 'rollback'): Promise<void> {
+    await this.releaseSnapshot();
     const started = this.txStarted;
     this.tx = 'idle';
     this.txStarted = false;
@@ -341,7 +368,7 @@ class ClusterSession implements SessionBackend {
 
   /** Inside BEGIN … COMMIT, COPY TO sees the transaction's own writes, like any query there. */
   private readForCopy(sql: string): Promise<QueryResult> {
-    return this.tx === 'idle' ? this.read(sql, []) : this.inTransaction(sql, []);
+    return this.tx === 'idle' ? this.read(sql, []) : this.inTransaction(sql, [], true);
   }
 
   private async tableColumns(table: string): Promise<string[]> {
@@ -356,7 +383,7 @@ class ClusterSession implements SessionBackend {
     const tuples = rows.map((row) => `(${row.map((v) => (params.push(v), `$${params.length}`)).join(', ')})`);
     const sql = `INSERT INTO ${table} (${columns.map(quoteName).join(', ')}) VALUES ${tuples.join(', ')}`;
     // Inside BEGIN … COMMIT the rows join the transaction (pgbench -i loads so); outside, each batch is one command.
-    const result = this.tx === 'idle' ? await this.write(sql, params) : await this.inTransaction(sql, params);
+    const result = this.tx === 'idle' ? await this.write(sql, params) : await this.inTransaction(sql, params, false);
     return result.rowCount;
   }
 }

@@ -121,6 +121,34 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('a read-only transaction reads one snapshot and does not hold up writers', async () => {
+    await cluster.query(1, 'CREATE TABLE snap (id INTEGER PRIMARY KEY)');
+    await cluster.query(1, 'INSERT INTO snap VALUES (1)');
+    const reader = await cluster.client(2);
+    const writer = await cluster.client(3);
+    await reader.query('BEGIN');
+    expect((await reader.query('SELECT count(*)::int AS n FROM snap')).rows).toEqual([{ n: 1 }]);
+    await writer.query('INSERT INTO snap VALUES (2)'); // does not wait for the reader
+    expect((await reader.query('SELECT count(*)::int AS n FROM snap')).rows).toEqual([{ n: 1 }]);
+    await reader.query('COMMIT');
+    expect((await reader.query('SELECT count(*)::int AS n FROM snap')).rows).toEqual([{ n: 2 }]);
+
+    // Read, then write: allowed when nothing changed since the snapshot…
+    await reader.query('BEGIN');
+    await reader.query('SELECT count(*) FROM snap');
+    await reader.query('INSERT INTO snap VALUES (3)');
+    await reader.query('COMMIT');
+    // …refused with 40001 when another transaction wrote in between.
+    await reader.query('BEGIN');
+    await reader.query('SELECT count(*) FROM snap');
+    await writer.query('INSERT INTO snap VALUES (4)');
+    await expect(reader.query('INSERT INTO snap VALUES (5)')).rejects.toMatchObject({ code: '40001' });
+    await reader.query('ROLLBACK');
+    const r = await cluster.query<{ id: number }>(1, 'SELECT id FROM snap ORDER BY id');
+    expect(r.rows.map((row) => row.id)).toEqual([1, 2, 3, 4]);
+    await Promise.all([reader.end(), writer.end()]);
+  });
+
   it('concurrent transfers from every node keep the total', async () => {
     await cluster.query(2, 'CREATE TABLE bank (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)');
     await cluster.query(2, 'INSERT INTO bank VALUES (1, 1000), (2, 1000), (3, 1000), (4, 1000)');
