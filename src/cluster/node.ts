@@ -620,7 +620,8 @@ export class ClusterNode {
     for (;;) {
       if (this.core.status().role !== 'leader') throw new SqlError('40001', 'leadership moved while the transaction started', { hint: 'Retry the transaction.' });
       if (this.isQuiet()) {
-        await this.readBarrier();
+        // Still the leader? The lease answers at once; without one, a quorum round.
+        await this.readBarrier({ lease: true });
         if (this.isQuiet()) {
           this.txOpen = true;
           return;
