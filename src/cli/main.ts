@@ -4,6 +4,7 @@
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devCommand, passwdCommand, startCommand, statusCommand } from './commands.js';
+import { benchCommand } from '../bench/cli.js';
 
 function port(text: string): number {
   const n = Number(text);
@@ -54,5 +55,25 @@ program
   .description('print a SCRAM-SHA-256 verifier for a password (for "users" in the config)')
   .argument('<password>', 'the password')
   .action(passwdCommand);
+
+program
+  .command('bench')
+  .description('measure write throughput and latency, with node kills, on a local cluster or --target servers')
+  .addOption(new Option('--nodes <n>', 'size of the local cluster').choices(['1', '3', '5', '7']).default('3'))
+  .option('--clients <n>', 'concurrent connections (closed loop)', '64')
+  .option('--duration <time>', 'length of the load, e.g. 60s', '60s')
+  .addOption(new Option('--workload <name>', 'what the clients send').choices(['insert', 'update', 'tpcb', 'mixed']).default('insert'))
+  .option('--kill <schedule>', 'nodes to kill -9, e.g. leader@20s,follower@40s,node2@30s')
+  .option('--restart-after <time>', 'restart a killed node this long after its kill, e.g. 10s')
+  .addOption(new Option('--protocol <mode>', 'simple (values inlined), extended (unnamed), prepared (named)').choices(['simple', 'extended', 'prepared']).default('extended'))
+  .option('--target <url...>', 'drive existing servers (paxosql nodes or any Postgres) instead of a local cluster')
+  .option('--kill-cmd <template>', 'shell command that kills a --target node; {node} {host} {port} {url} are substituted')
+  .option('--restart-cmd <template>', 'shell command that restarts a --target node (same placeholders)')
+  .option('--out <dir>', 'where results.json and timeline.svg go (default bench/out/run-<time>)')
+  .option('--op-timeout <time>', 'give up on an attempt after this long and retry on another node', '5s')
+  .option('--accounts <n>', 'rows of the accounts table (update, mixed, tpcb)', '100000')
+  .option('--seed <n>', 'seed of the keys and values the clients choose', '1')
+  .addOption(new Option('--log-level <level>', 'log level (to stderr)').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'))
+  .action(benchCommand);
 
 await program.parseAsync();
