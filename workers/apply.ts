@@ -42,8 +42,10 @@ export default async function handle(task: ApplyTask): Promise<ApplyReply> {
   switch (task.op) {
     case 'open':
       return open(task.path, task.self);
-    case 'apply':
-      return { op: 'apply', ...applyEntries(requireState(), task.entries) };
+    case 'apply': {
+      const s = requireState();
+      return { op: 'apply', ...applyEntries(s, task.entries), schema: schemaVersion(s.db) };
+    }
     case 'snapshot':
       return snapshot(requireState(), task.dir);
     case 'install':
@@ -61,6 +63,10 @@ export default async function handle(task: ApplyTask): Promise<ApplyReply> {
       state = null;
       return { op: 'close' };
   }
+}
+
+function schemaVersion(db: Database.Database): number {
+  return Number(db.pragma('schema_version', { simple: true }));
 }
 
 function requireState(): State {
@@ -101,7 +107,7 @@ async function open(path: string, self: number): Promise<ApplyReply> {
     writeSession: db.prepare('INSERT OR REPLACE INTO _paxosql_sessions (node, session, seq, slot) VALUES (?, ?, ?, ?)'),
     pruneSessions: db.prepare('DELETE FROM _paxosql_sessions WHERE slot < ?'),
   };
-  return { op: 'open', applied: Number(state.readApplied.get()) };
+  return { op: 'open', applied: Number(state.readApplied.get()), schema: schemaVersion(db) };
 }
 
 function applyEntries(s: State, entries: readonly EntryToApply[]): { applied: number; outcomes: CommandOutcome[] } {
@@ -252,18 +258,28 @@ async function install(snapshotPath: string): Promise<ApplyReply> {
   return { op: 'install', applied: reopened.applied };
 }
 
-/** A digest of every row of every table, for comparing replicas. */
+/**
+ * A digest of every row of every table, for comparing replicas. Rows are
+ * hashed one at a time in a total order (every column), so neither memory nor
+ * the result depends on physical row order (VACUUM INTO may renumber rowids).
+ */
 function checksum(s: State): ApplyReply {
   const tables = s.db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '_paxosql_applied' ORDER BY name")
     .pluck()
     .all() as string[];
-  const lines: string[] = [];
+  const hash = createHash('sha256');
+  let rows = 0;
   for (const table of tables) {
-    const rows = s.db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`).raw(true).all() as unknown[][];
-    const encoded = rows.map((row) => JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v)));
-    encoded.sort();
-    lines.push(`${table}:${rows.length}`, ...encoded);
+    const quoted = `"${table.replaceAll('"', '""')}"`;
+    const columns = (s.db.prepare(`SELECT count(*) FROM pragma_table_info(?)`).pluck().get(table) as number) || 1;
+    const order = Array.from({ length: columns }, (_, i) => i + 1).join(', ');
+    hash.update(`table ${table}\n`);
+    for (const row of s.db.prepare(`SELECT * FROM ${quoted} ORDER BY ${order}`).raw(true).iterate() as IterableIterator<unknown[]>) {
+      hash.update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('hex') : v)));
+      hash.update('\n');
+      rows++;
+    }
   }
-  return { op: 'checksum', applied: Number(s.readApplied.get()), digest: createHash('sha256').update(lines.join('\n')).digest('hex'), rows: lines.length - tables.length };
+  return { op: 'checksum', applied: Number(s.readApplied.get()), digest: hash.digest('hex'), rows };
 }

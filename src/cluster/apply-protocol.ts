@@ -41,8 +41,9 @@ export type CommandOutcome =
   | { readonly session: number; readonly seq: number; readonly slot: number; readonly kind: 'duplicate' };
 
 export type ApplyReply =
-  | { readonly op: 'open'; readonly applied: number }
-  | { readonly op: 'apply'; readonly applied: number; readonly outcomes: readonly CommandOutcome[] }
+  /** schema: SQLite's schema_version, so the runtime knows when cached statement descriptions go stale. */
+  | { readonly op: 'open'; readonly applied: number; readonly schema: number }
+  | { readonly op: 'apply'; readonly applied: number; readonly outcomes: readonly CommandOutcome[]; readonly schema: number }
   | { readonly op: 'snapshot'; readonly slot: number; readonly path: string }
   | { readonly op: 'install'; readonly applied: number }
   | { readonly op: 'checksum'; readonly applied: number; readonly digest: string; readonly rows: number }

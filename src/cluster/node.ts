@@ -50,8 +50,14 @@ interface PendingRead {
   readonly reject: (error: SqlError) => void;
 }
 
+interface Description {
+  readonly paramTypeOids: readonly number[];
+  readonly fields: readonly FieldInfo[] | null;
+}
+
+const MAX_CACHED_DESCRIPTIONS = 1000;
 /** Read-only transactions open at once on a node (each holds a thread and a snapshot). */
-const MAX_SNAPSHOT_READERS = 8;
+const MAX_SNAPSHOT_READERS = 4;
 /** Most entries handed to the apply worker in one task. */
 const APPLY_BATCH_ENTRIES = 1000;
 /** A write not applied this long after it was proposed is proposed again (deduplicated at apply). */
@@ -95,6 +101,8 @@ export class ClusterNode {
   private snapshotting = false;
   private installing = false;
   private applyIdle: (() => void)[] = [];
+  private schemaVersion = -1;
+  private readonly descriptions = new Map<string, { version: number; description: Description }>();
   /** Settles when a running snapshot install is done; reads wait for it. */
   private installDone: Promise<void> | null = null;
   private transactions!: LeaderTransactions;
@@ -130,6 +138,7 @@ export class ClusterNode {
     const opened = (await this.applyPool.run({ op: 'open', path: dataPath, self: this.id } satisfies ApplyTask)) as ApplyReply;
     if (opened.op !== 'open') throw new Error('apply worker did not open');
     this.applied = opened.applied;
+    this.noteSchema(opened.schema);
     const compactedThrough = this.log.firstSlot() - 1;
     if (this.applied < compactedThrough) await this.recoverFromOwnSnapshot(compactedThrough);
     this.readPool = this.openReadPool();
@@ -300,6 +309,7 @@ export class ClusterNode {
       (reply) => {
         this.applying = false;
         if (reply.op !== 'apply') throw new Error('apply worker answered the wrong task');
+        this.noteSchema(reply.schema);
         this.onApplied(reply.applied, reply.outcomes);
         this.maybeSnapshot();
         this.kickApply();
@@ -406,6 +416,7 @@ export class ClusterNode {
       if (reply.op !== 'install' || reply.applied !== info.appliedSlot) throw new Error(`installed snapshot reports slot ${reply.op === 'install' ? reply.applied : '?'}, expected ${info.appliedSlot}`);
       this.readPool = this.openReadPool();
       this.snapshotReaders = this.openSnapshotReaders();
+      this.noteSchema(-1); // another database now: forget every description
       this.log.compact(info.appliedSlot);
       this.core.restoreSnapshot(info.appliedSlot);
       const kept = this.applyQueue.filter((e) => e.slot > info.appliedSlot);
@@ -712,12 +723,30 @@ export class ClusterNode {
     return reply.result;
   }
 
-  async describe(sql: string): Promise<{ paramTypeOids: readonly number[]; fields: readonly FieldInfo[] | null }> {
+  /**
+   * Parameter and result types of a statement (the extended protocol's Parse).
+   * Cached by text while the schema is unchanged: drivers Parse the same
+   * statement over and over, and each read-pool round trip costs.
+   */
+  async describe(sql: string): Promise<Description> {
+    const version = this.schemaVersion;
+    const cached = this.descriptions.get(sql);
+    if (cached !== undefined && cached.version === version) return cached.description;
     if (this.installDone !== null) await this.installDone;
     const reply = (await this.readPool.run({ op: 'describe', sql } satisfies ReadTask)) as ReadReply;
     if (!reply.ok) throw fromWire(reply.error);
     if (reply.op !== 'describe') throw new Error('read worker answered the wrong task');
-    return { paramTypeOids: reply.paramTypeOids, fields: reply.fields };
+    const description = { paramTypeOids: reply.paramTypeOids, fields: reply.fields };
+    if (this.descriptions.size >= MAX_CACHED_DESCRIPTIONS) this.descriptions.clear();
+    this.descriptions.set(sql, { version, description });
+    return description;
+  }
+
+  /** A new schema version (DDL applied, or a snapshot installed) makes every cached description stale. */
+  private noteSchema(version: number): void {
+    if (version === this.schemaVersion) return;
+    this.schemaVersion = version;
+    this.descriptions.clear();
   }
 
   // -------------------------------------------------------------------------
