@@ -60,7 +60,7 @@ export const CONFIG_DEFAULTS = {
   compactionThreshold: 50_000,
   writeTimeoutMs: 10_000,
   idleTransactionTimeoutMs: 60_000,
-  readThreads: 2,
+  readThreads: 1,
   auth: 'scram-sha-256',
   users: [],
   databases: ['paxosql', 'postgres'],
