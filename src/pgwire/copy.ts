@@ -4,6 +4,7 @@
 // and a small parser of the COPY statement itself that backends may use to
 // decide that a statement is a COPY and with which options.
 
+import { closingParen } from '../sql/catalog-model.js';
 import { StringDecoder } from 'node:string_decoder';
 import { SqlError } from '../sql/types.js';
 import type { CopyFormat } from './backend.js';
@@ -60,27 +61,13 @@ function parseCopyQuery(sql: string): CopyStatement | undefined {
   const start = /^\s*copy\s*\(/i.exec(sql);
   if (start === null) return undefined;
   const open = start[0].length - 1;
-  const close = matchingParen(sql, open);
+  const close = closingParen(sql, open);
   if (close < 0) return undefined;
   const rest = /^\s*to\s+stdout\b\s*(.*?)\s*;?\s*$/is.exec(sql.slice(close + 1));
   if (rest === null) return undefined;
   return { direction: 'to-stdout', table: '', columns: null, format: parseCopyOptions(rest[1] ?? ''), query: sql.slice(open + 1, close).trim() };
 }
 
-/** The index of the parenthesis closing the one at `open`, skipping quoted text; -1 if none. */
-function matchingParen(text: string, open: number): number {
-  let depth = 0;
-  let quote: string | null = null;
-  for (let i = open; i < text.length; i++) {
-    const ch = text[i];
-    if (quote !== null) {
-      if (ch === quote) quote = null;
-    } else if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === '(') depth++;
-    else if (ch === ')' && --depth === 0) return i;
-  }
-  return -1;
-}
 
 function parseCopyOptions(text: string): CopyFormat {
   let format: 'text' | 'csv' = 'text';
