@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { formatBallot } from '../paxos/ballot.js';
 import { PaxosNode, type PaxosStatus } from '../paxos/node.js';
-import type { Message, NodeId, PaxosConfig, Ready, Slot, TxRequestMsg } from '../paxos/types.js';
+import { vouchesForDurableState, type Message, type NodeId, type PaxosConfig, type Ready, type Slot, type TxRequestMsg } from '../paxos/types.js';
 import { SqlitePaxosLog } from '../storage/sqlite-paxos-log.js';
 import { listSnapshots, pruneSnapshots, type SnapshotInfo } from '../storage/snapshot.js';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer.js';
@@ -265,8 +265,15 @@ export class ClusterNode {
     if (this.stopped) return;
     for (let i = 0; i < 1000 && this.core.hasReady(); i++) {
       const ready = this.core.ready();
+      // Requests go out first (and hit the wire now), so peers write while our fsync runs.
+      let vouching = false;
+      for (const msg of ready.messages) {
+        if (vouchesForDurableState(msg)) vouching = true;
+        else this.transport.send(msg);
+      }
+      this.transport.flushNow();
       this.persist(ready);
-      for (const msg of ready.messages) this.transport.send(msg);
+      if (vouching) for (const msg of ready.messages) if (vouchesForDurableState(msg)) this.transport.send(msg);
       for (const e of ready.committed) {
         this.applyQueue.push({ slot: e.slot, time: e.value.kind === 'batch' ? e.value.time : 0, commands: e.value.kind === 'batch' ? e.value.commands : [] });
       }

@@ -217,6 +217,11 @@ export type RuntimeMessage = SnapshotRequestMsg | SnapshotChunkMsg | TxRequestMs
 
 export type MessageType = Message['type'];
 
+/** A reply that promises this node's durable state: sent only after the Ready that made it is persisted. */
+export function vouchesForDurableState(msg: Message): boolean {
+  return msg.type === 'promise' || msg.type === 'accepted' || msg.type === 'heartbeat-ack';
+}
+
 // ---------------------------------------------------------------------------
 // Outputs.
 
@@ -230,7 +235,10 @@ export type ReadState =
 /**
  * What the runtime must do next, in this order:
  *  1. persist `promised` (if not null) and `accepted` durably (one fsync);
- *  2. only then send `messages` (a Promise or Accepted may depend on step 1);
+ *  2. only then send the messages that vouch for that state (`vouchesForDurableState`:
+ *     Promise, Accepted, HeartbeatAck); the others may go out before step 1 — a
+ *     leader's Accepts, for one, so followers write while it does; its own
+ *     acceptance counts only through replies handled after its fsync returned;
  *  3. apply `committed` in slot order, and hand out `readStates`;
  *  4. call `advance()`.
  * No new Ready is produced until `advance()`: persisting Ready N+1 before

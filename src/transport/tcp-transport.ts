@@ -216,7 +216,7 @@ class OutboundLink {
   }
 
   /** Write everything queued with one socket.write. */
-  private flush(): void {
+  flush(): void {
     const socket = this.socket;
     if (socket === null || !this.connected || !this.writable) return;
     const frames = this.queue.drain();
@@ -311,6 +311,15 @@ export class TcpTransport implements Transport {
     const link = this.links.get(node);
     if (link === undefined) throw new TransportError(`node ${node} is not a peer in the configuration`);
     link.setAddress(address);
+  }
+
+  /**
+   * Write what is queued now rather than at the end of this event-loop turn:
+   * the runtime sends a leader's Accepts before its own (blocking) fsync, so
+   * the followers' disks work while ours does.
+   */
+  flushNow(): void {
+    for (const link of this.links.values()) link.flush();
   }
 
   send(msg: Message): void {

@@ -7,6 +7,7 @@
 
 import { PaxosNode } from '../../src/paxos/node.js';
 import { compareBallots, formatBallot, ZERO_BALLOT } from '../../src/paxos/ballot.js';
+import { vouchesForDurableState } from '../../src/paxos/types.js';
 import type {
   AcceptedEntry,
   Ballot,
@@ -311,23 +312,31 @@ class Simulation {
     this.drain(node);
   }
 
-  /** Carry out Readys the way the real runtime does: persist, send, apply, advance. */
+  /** Carry out Readys the way the real runtime does: send requests, persist, send replies, apply, advance. */
   private drain(node: SimNode): void {
     for (let loops = 0; node.core !== null && node.core.hasReady(); loops++) {
       if (loops >= MAX_READY_LOOPS) throw new Error(`n${node.id}: Ready loop did not settle`);
       const core = node.core;
       const before = core.describe();
       const ready = core.ready();
-      this.persist(node, ready);
-      // Crash points inside the Ready: after the fsync before sending, and
-      // after sending before applying. More often when the Ready promises a
-      // ballot: the moment a forgotten promise would hurt.
+      // As the runtime does: requests first, then the fsync, then the replies
+      // that vouch for it. Crash points: before the fsync (requests already
+      // out, this Ready's state lost), after it (nothing vouched yet), and
+      // after everything was sent — more often when the Ready promises a
+      // ballot, the moment a forgotten promise would hurt.
       const promising = ready.messages.some((m) => m.type === 'promise');
+      for (const msg of ready.messages) if (!vouchesForDurableState(msg)) this.send(msg);
       if (this.now < this.faultMs && this.rng.chance(0.002)) {
-        this.crash(node, 'after persisting a Ready, before sending it');
+        this.crash(node, 'after sending its requests, before the fsync');
+        return;
+      }
+      this.persist(node, ready);
+      if (this.now < this.faultMs && this.rng.chance(0.002)) {
+        this.crash(node, 'after persisting a Ready, before sending its replies');
         return;
       }
       for (const msg of ready.messages) {
+        if (!vouchesForDurableState(msg)) continue;
         this.checkPromiseKept(msg);
         this.send(msg);
       }
