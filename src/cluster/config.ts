@@ -56,7 +56,7 @@ export const CONFIG_DEFAULTS = {
   heartbeatTicks: 2,
   window: 64,
   maxBatchCommands: 1000,
-  maxBatchBytes: 1 << 20,
+  maxBatchBytes: 8 << 20,
   compactionThreshold: 50_000,
   writeTimeoutMs: 10_000,
   idleTransactionTimeoutMs: 60_000,

@@ -160,6 +160,8 @@ export class ClusterNode {
       listenPort: me.peerPort,
       listenHost: me.host,
       peers: new Map(this.config.nodes.filter((n) => n.id !== this.id).map((n) => [n.id, { host: n.host, port: n.peerPort }])),
+      // An Accept or Chosen carries up to about maxBatchBytes (plus one entry); snapshot chunks are 1 MiB.
+      maxFrameBytes: Math.max(16 << 20, 2 * this.config.maxBatchBytes + (1 << 20)),
       logger: this.logger,
     });
     const sendRuntime = (msg: Message) => this.transport.send(msg);
@@ -621,6 +623,11 @@ export class ClusterNode {
       apply: async (task) => (await this.applyPool.run(task)) as ApplyReply,
       proposeFirst: (bytes) => {
         const outcome = this.core.propose([bytes], { first: true });
+        if (outcome === 'too-large') {
+          throw new SqlError('54000', `the transaction's writes (${bytes.byteLength} bytes) exceed one log entry (maxBatchBytes ${this.config.maxBatchBytes})`, {
+            hint: 'Split it into smaller transactions, or raise maxBatchBytes in the cluster config.',
+          });
+        }
         if (outcome !== 'queued') throw new SqlError('40001', `the transaction could not be proposed (${outcome})`, { hint: 'Retry the transaction.' });
         this.schedule();
       },

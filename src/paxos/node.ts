@@ -725,19 +725,30 @@ export class PaxosNode {
     for (const peer of this.peers) this.sendAccepts(peer, entries);
   }
 
+  /** Accepts of at most maxEntriesPerMessage entries and about maxBatchBytes, so a frame never grows unbounded. */
   private sendAccepts(peer: NodeId, entries: readonly ProposedEntry[]): void {
-    const max = this.config.maxEntriesPerMessage;
     this.announcedCommit = Math.max(this.announcedCommit, this.commit);
-    for (let i = 0; i < entries.length; i += max) {
-      this.send({
-        type: 'accept',
-        from: this.id,
-        to: peer,
-        ballot: this.ballot,
-        entries: entries.slice(i, i + max),
-        commit: this.commit,
-      });
+    for (const chunk of this.chunkEntries(entries)) {
+      this.send({ type: 'accept', from: this.id, to: peer, ballot: this.ballot, entries: chunk, commit: this.commit });
     }
+  }
+
+  private chunkEntries<T extends { readonly value: Value }>(entries: readonly T[]): T[][] {
+    const chunks: T[][] = [];
+    let chunk: T[] = [];
+    let bytes = 0;
+    for (const e of entries) {
+      const size = valueBytes(e.value);
+      if (chunk.length > 0 && (chunk.length >= this.config.maxEntriesPerMessage || bytes + size > this.config.maxBatchBytes)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(e);
+      bytes += size;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
   }
 
   private onAccepted(msg: AcceptedMsg): void {
@@ -954,9 +965,12 @@ export class PaxosNode {
     }
     const entries: ChosenEntry[] = [];
     const last = Math.min(msg.toSlot, this.commit, msg.fromSlot + this.config.maxEntriesPerMessage - 1);
+    let bytes = 0;
     for (let slot = msg.fromSlot; slot <= last; slot++) {
       const e = this.log.get(slot);
       if (e === undefined || !e.chosen) break;
+      bytes += valueBytes(e.value);
+      if (entries.length > 0 && bytes > this.config.maxBatchBytes) break; // the rest in the next round
       entries.push({ slot, value: e.value });
     }
     this.send({ type: 'chosen', from: this.id, to: msg.from, entries, commit: this.commit });
@@ -1187,6 +1201,13 @@ export class PaxosNode {
     const e = this.config.electionTicks;
     return e + Math.floor(this.env.random() * e);
   }
+}
+
+function valueBytes(value: Value): number {
+  if (value.kind === 'noop') return 0;
+  let bytes = 0;
+  for (const c of value.commands) bytes += c.byteLength;
+  return bytes;
 }
 
 /** Recovery order in Phase 1: a value known chosen wins; else the higher ballot. */
