@@ -183,7 +183,8 @@ export class LocalCluster {
       this.paused.delete(id);
       if (!this.expectingExit.delete(id)) this.onUnexpectedExit?.(id, code, signal);
     });
-    await this.waitFor(async () => (await this.tryStatus(id)) !== null, 30_000, `node ${id} to serve`);
+    // Generous: on a loaded two-core machine a node's worker threads take a while to load the SQL parser.
+    await this.waitFor(async () => (await this.tryStatus(id)) !== null, 60_000, `node ${id} to serve`);
   }
 
   /** kill -9 (or another signal), and wait until the process is gone. */

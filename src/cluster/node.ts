@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { formatBallot } from '../paxos/ballot.js';
 import { PaxosNode, type PaxosStatus } from '../paxos/node.js';
 import { vouchesForDurableState, type Message, type NodeId, type PaxosConfig, type Ready, type Slot, type TxRequestMsg } from '../paxos/types.js';
-import { SqlitePaxosLog } from '../storage/sqlite-paxos-log.js';
+import { LogThread } from './log-thread.js';
 import { listSnapshots, pruneSnapshots, type SnapshotInfo } from '../storage/snapshot.js';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer.js';
 import { SnapshotReaders, type Snapshot } from './snapshot-readers.js';
@@ -64,7 +64,7 @@ const APPLY_BATCH_ENTRIES = 1000;
 const REPROPOSE_AFTER_MS = 2000;
 
 /** Where the compiled worker files are: dist/workers/, also when running from TypeScript sources. */
-export function workerFile(name: 'apply' | 'read' | 'snapshot'): string {
+export function workerFile(name: 'apply' | 'read' | 'snapshot' | 'paxos-log'): string {
   const here = fileURLToPath(import.meta.url);
   const root = here.includes('/dist/') ? here.slice(0, here.lastIndexOf('/dist/')) : join(here, '..', '..', '..');
   return join(root, 'dist', 'workers', `${name}.js`);
@@ -78,7 +78,9 @@ export class ClusterNode {
   private nextSession = 1;
   private nextReadId = 1;
   private core!: PaxosNode;
-  private log!: SqlitePaxosLog;
+  private log!: LogThread;
+  /** A Ready's persist is running on the log thread; the next Ready waits for it. */
+  private persisting = false;
   private transport!: TcpTransport;
   private applyPool!: Piscina;
   private readPool!: Piscina;
@@ -131,7 +133,8 @@ export class ClusterNode {
     // Sessions and the leader's transactions classify statements on this thread.
     await initParser();
     mkdirSync(this.dataDir, { recursive: true });
-    this.log = SqlitePaxosLog.open(join(this.dataDir, 'paxos.db'), { logger: this.logger });
+    const logOpened = await LogThread.open(workerFile('paxos-log'), join(this.dataDir, 'paxos.db'));
+    this.log = logOpened.log;
     this.snapshotsDir = join(this.dataDir, 'snapshots');
     const dataPath = join(this.dataDir, 'data.db');
     this.applyPool = new Piscina({ filename: workerFile('apply'), minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY });
@@ -143,7 +146,7 @@ export class ClusterNode {
     if (this.applied < compactedThrough) await this.recoverFromOwnSnapshot(compactedThrough);
     this.readPool = this.openReadPool();
     this.snapshotReaders = this.openSnapshotReaders();
-    const durable = this.log.load();
+    const durable = logOpened.state;
     const random = createRandom(this.incarnation);
     this.core = new PaxosNode(this.paxosConfig(), { random: () => random.next(), now: () => Date.now() }, {
       promised: durable.promised,
@@ -262,36 +265,57 @@ export class ClusterNode {
     });
   }
 
-  /** Carry out every Ready: persist (one fsync), send, hand committed entries to the apply worker, advance. */
+  /**
+   * Carry out Readys: send the requests, persist (one fsync, on the log
+   * thread: the event loop keeps reading sockets and queueing proposals
+   * meanwhile, which the next Ready batches), then send the replies that vouch
+   * for it, hand committed entries to the apply worker, advance. One Ready at
+   * a time, in order.
+   */
   private drain(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.persisting) return;
     for (let i = 0; i < 1000 && this.core.hasReady(); i++) {
       const ready = this.core.ready();
-      // Requests go out first (and hit the wire now), so peers write while our fsync runs.
-      let vouching = false;
-      for (const msg of ready.messages) {
-        if (vouchesForDurableState(msg)) vouching = true;
-        else this.transport.send(msg);
-      }
+      // Requests go out first (and hit the wire now), so peers write while our disk does.
+      for (const msg of ready.messages) if (!vouchesForDurableState(msg)) this.transport.send(msg);
       this.transport.flushNow();
-      this.persist(ready);
-      if (vouching) for (const msg of ready.messages) if (vouchesForDurableState(msg)) this.transport.send(msg);
-      for (const e of ready.committed) {
-        this.applyQueue.push({ slot: e.slot, time: e.value.kind === 'batch' ? e.value.time : 0, commands: e.value.kind === 'batch' ? e.value.commands : [] });
+      if (ready.promised !== null || ready.accepted.length > 0) {
+        this.persisting = true;
+        this.log.persist(ready.promised, ready.accepted).then(
+          () => {
+            this.persisting = false;
+            this.finishReady(ready);
+            this.drain();
+          },
+          (error: unknown) => this.fatal(error, 'could not persist the Paxos log'),
+        );
+        return;
       }
-      for (const rs of ready.readStates) this.onReadState(rs);
-      if (ready.snapshot !== null && !this.snapshotFetcher.busy && !this.installing) void this.catchUpFromSnapshot(ready.snapshot.from);
-      this.core.advance();
+      this.finishReady(ready);
     }
     if (this.core.hasReady()) this.schedule();
+  }
+
+  /** The rest of a Ready, once its state is durable. */
+  private finishReady(ready: Ready): void {
+    if (this.stopped) return;
+    for (const msg of ready.messages) if (vouchesForDurableState(msg)) this.transport.send(msg);
+    for (const e of ready.committed) {
+      this.applyQueue.push({ slot: e.slot, time: e.value.kind === 'batch' ? e.value.time : 0, commands: e.value.kind === 'batch' ? e.value.commands : [] });
+    }
+    for (const rs of ready.readStates) this.onReadState(rs);
+    if (ready.snapshot !== null && !this.snapshotFetcher.busy && !this.installing) void this.catchUpFromSnapshot(ready.snapshot.from);
+    this.core.advance();
     this.noteRole();
     this.kickApply();
     this.checkQuiesced();
   }
 
-  private persist(ready: Ready): void {
-    if (ready.promised === null && ready.accepted.length === 0) return;
-    this.log.persist(ready.promised, ready.accepted);
+  /** A failure the node cannot continue past without risking the log: stop. */
+  private fatal(error: unknown, what: string): void {
+    if (this.stopped) return;
+    this.logger.fatal({ err: error }, `${what}; stopping the node`);
+    void this.stop().finally(() => process.exit(70));
   }
 
   private noteRole(): void {
@@ -328,8 +352,7 @@ export class ClusterNode {
         this.applying = false;
         if (this.stopped) return;
         // The replica cannot move on without this entry: stop rather than diverge.
-        this.logger.fatal({ err: error }, 'apply failed; stopping the node');
-        void this.stop().finally(() => process.exit(70));
+        this.fatal(error, 'apply failed');
       },
     );
   }
@@ -381,7 +404,7 @@ export class ClusterNode {
       if (reply.op !== 'snapshot') throw new Error('apply worker answered the wrong task');
       // Keep two, so a peer halfway through fetching the older one can finish.
       pruneSnapshots(this.snapshotsDir, 2);
-      this.log.compact(reply.slot);
+      await this.log.compact(reply.slot);
       this.core.compact(reply.slot);
       this.logger.info({ slot: reply.slot, path: reply.path }, 'snapshot taken; log compacted');
     } catch (error) {
@@ -426,7 +449,7 @@ export class ClusterNode {
       this.readPool = this.openReadPool();
       this.snapshotReaders = this.openSnapshotReaders();
       this.noteSchema(-1); // another database now: forget every description
-      this.log.compact(info.appliedSlot);
+      await this.log.compact(info.appliedSlot);
       this.core.restoreSnapshot(info.appliedSlot);
       const kept = this.applyQueue.filter((e) => e.slot > info.appliedSlot);
       this.applyQueue.length = 0;
@@ -810,7 +833,7 @@ export class ClusterNode {
     await this.transport.close();
     await this.applyPool.run({ op: 'close' } satisfies ApplyTask).catch(() => undefined);
     await Promise.all([this.applyPool.destroy(), this.readPool.destroy(), this.snapshotReaders.close()]);
-    this.log.close();
+    await this.log.close();
     this.logger.info('node stopped');
   }
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, freePorts } from './harness.js';
 
@@ -15,11 +16,32 @@ function run(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A port p such that p, p+1, p+2 and p+1000, p+1001, p+1002 are all free now (`paxosql dev` uses them). */
+async function freeDevBasePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [base] = await freePorts(1);
+    if (base === undefined || base > 60_000) continue;
+    const wanted = [0, 1, 2, 1000, 1001, 1002].map((d) => base + d);
+    if ((await Promise.all(wanted.map(canBind))).every(Boolean)) return base;
+  }
+  throw new Error('no free port range for paxosql dev');
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
 /** Resolves with everything printed up to (and including) the line matching `pattern`. */
 function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; got:\n${out}`)), timeoutMs);
+    let err = '';
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; got:\n${out}\nstderr:\n${err}`)), timeoutMs);
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (pattern.test(out)) {
@@ -29,7 +51,7 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
     });
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`exited with ${code} before ${pattern}; got:\n${out}`));
+      reject(new Error(`exited with ${code} before ${pattern}; got:\n${out}\nstderr:\n${err}`));
     });
   });
 }
@@ -43,12 +65,11 @@ describe('paxosql dev', () => {
   });
 
   it('starts a 3-node cluster, prints a psql URL per node, serves them, and stops cleanly on SIGTERM', async () => {
-    const [base] = await freePorts(1);
-    // Three consecutive ports from a free one are very likely free too; peers go 1000 above.
+    const base = await freeDevBasePort();
     child = spawn(process.execPath, [CLI, 'dev', '--data', join(dir, 'data'), '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out = await waitForOutput(child, /^ready\./m, 60_000);
+    const out = await waitForOutput(child, /^ready\./m, 90_000);
     const urls = [...out.matchAll(/psql (postgres:\/\/\S+)/g)].map((m) => m[1]!);
-    expect(urls).toEqual([1, 2, 3].map((i) => `postgres://paxosql@127.0.0.1:${base! + i - 1}/paxosql`));
+    expect(urls).toEqual([1, 2, 3].map((i) => `postgres://paxosql@127.0.0.1:${base + i - 1}/paxosql`));
     expect(out).toMatch(/trust/);
 
     const first = new pg.Client(urls[0]);
