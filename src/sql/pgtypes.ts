@@ -106,6 +106,27 @@ function toInteger(value: unknown, pgType: 'int2' | 'int4' | 'int8'): bigint {
   return result;
 }
 
+/**
+ * NUMERIC is stored as a double, which holds 15 significant decimal digits
+ * exactly. A value with more would silently change, so it is refused.
+ */
+const EXACT_NUMERIC_DIGITS = 15;
+
+function refuseInexactNumeric(value: unknown): void {
+  let digits: string;
+  if (typeof value === 'bigint') digits = (value < 0n ? -value : value).toString();
+  else if (typeof value === 'string') digits = value.trim().toLowerCase().replace(/^[+-]/, '').replace(/e[+-]?\d+$/, '').replace('.', '');
+  else return;
+  if (!/^\d+$/.test(digits)) return; // not a plain number: the parse below reports it
+  const significant = digits.replace(/^0+/, '').replace(/0+$/, '');
+  if (significant.length > EXACT_NUMERIC_DIGITS) {
+    throw new SqlError('22003', `numeric value ${String(value)} has more than ${EXACT_NUMERIC_DIGITS} significant digits`, {
+      detail: 'paxosql stores NUMERIC as a double, exact to 15 significant digits.',
+      hint: 'Store it as TEXT, or scale it to an integer (BIGINT holds 18 digits exactly).',
+    });
+  }
+}
+
 function toFloat(value: unknown, label: string): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint') return Number(value);
@@ -222,6 +243,7 @@ export function coerceToPgType(value: unknown, pgType: PgType, typmods: readonly
     case 'int2': case 'int4': case 'int8': return toInteger(value, pgType);
     case 'float4': case 'float8': return toFloat(value, pgType === 'float4' ? 'real' : 'double precision');
     case 'numeric': {
+      refuseInexactNumeric(value);
       const n = toFloat(value, 'numeric');
       const scale = typmods[1];
       return scale === undefined ? n : Number(n.toFixed(scale));

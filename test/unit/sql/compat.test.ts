@@ -96,3 +96,15 @@ describe('types clients see', () => {
     expect(trunc.fields?.[0]?.typeOid).toBe(1114);
   });
 });
+
+describe('NUMERIC stored as a double', () => {
+  it('refuses a value with more significant digits than it can keep, instead of rounding it', async () => {
+    const engine = await openEngine();
+    engine.execute('CREATE TABLE amounts (v NUMERIC)', [], CTX);
+    engine.execute('INSERT INTO amounts VALUES ($1)', ['123456789012345'], CTX);
+    expect(() => engine.execute('INSERT INTO amounts VALUES ($1)', ['12345678901234.5678'], CTX)).toThrow(
+      expect.objectContaining({ code: '22003' }),
+    );
+    expect(engine.execute('SELECT v::text AS v FROM amounts', [], CTX).rows).toEqual([['123456789012345']]);
+  });
+});
