@@ -249,9 +249,10 @@ export class PaxosNode {
     this.handedOut = applied;
     this.nextSlot = applied + 1;
     this.electionTimeout = this.randomElectionTimeout();
-    // A node that remembers anything (even only a promise) can keep its word; one with nothing cannot know.
-    const remembersNothing = ballotsEqual(this.promised, ZERO_BALLOT) && this.log.size === 0 && this.commit === 0 && this.compactedThrough === 0;
-    this.voting = config.nodes.length === 1 || !remembersNothing || config.unsafeTestingBug === 'vote-after-wipe';
+    // Every node that ever voted holds a durable promise (at least (0, self)). Without one, its
+    // acceptor state is new or lost — even if data.db or values learned while rebuilding survived.
+    const neverVoted = ballotsEqual(this.promised, ZERO_BALLOT);
+    this.voting = config.nodes.length === 1 || !neverVoted || config.unsafeTestingBug === 'vote-after-wipe';
   }
 
   /**

@@ -398,7 +398,8 @@ describe('compaction and snapshots', () => {
   });
 
   it('an acceptor refuses to promise below its compaction point and offers its snapshot instead', () => {
-    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env, { promised: ZERO_BALLOT, accepted: [], applied: 10, compactedThrough: 10 });
+    // A voter (its durable promise is at least (0, self)) that compacted through slot 10.
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env, { promised: { round: 0, node: 1 }, accepted: [], applied: 10, compactedThrough: 10 });
     n.step({ type: 'prepare', from: 2, to: 1, ballot: { round: 3, node: 2 }, fromSlot: 5 });
     const r = drain(n);
     expect(r.promised).toBeNull();
@@ -481,6 +482,17 @@ describe('a node that starts with nothing', () => {
     // The first promise, (0, self), makes "I vote" durable.
     const r = drain(n);
     expect(r.promised).toEqual({ round: 0, node: 1 });
+  });
+
+  it('starts not voting when its promise is gone, even if replica data survived (paxos.db lost, data.db kept)', () => {
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env, {
+      promised: ZERO_BALLOT,
+      accepted: [{ slot: 1, ballot: { round: 2, node: 2 }, value: NOOP }],
+      applied: 1,
+    });
+    expect(n.status().voting).toBe(false);
+    const voter = new PaxosNode(testConfig(1, [1, 2, 3]), env, { promised: { round: 0, node: 1 }, accepted: [], applied: 0 });
+    expect(voter.status().voting).toBe(true);
   });
 
   it('rejoining a cluster with history, it learns through catch-up and votes once a slot proposed after its return is chosen', () => {
