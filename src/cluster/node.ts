@@ -559,13 +559,23 @@ export class ClusterNode {
    * a result, and its outcome arrives like any write's (awaitOutcome).
    */
   async transaction(session: number, request: TxRequest): Promise<QueryResult | null> {
-    const leader = this.core.status().leader;
+    const leader = await this.knownLeader(Date.now() + this.config.writeTimeoutMs);
     let reply: TxReply;
     if (leader === this.id) reply = await this.transactions.handle({ node: this.id, session }, request);
-    else if (leader === null) throw new SqlError('40001', 'no leader to run the transaction', { hint: 'Retry the transaction.' });
     else reply = await this.sendTxRequest(leader, session, request);
     if (!reply.ok) throw fromWire(reply.error);
     return reply.result;
+  }
+
+  /** The leader this node knows, waiting through an election (as writes do) until the deadline. */
+  private async knownLeader(deadline: number): Promise<NodeId> {
+    for (;;) {
+      const leader = this.core.status().leader;
+      if (leader !== null) return leader;
+      if (Date.now() >= deadline || this.stopped) throw new SqlError('40001', 'no leader to run the transaction', { hint: 'Retry the transaction.' });
+      // Leaders announce themselves with heartbeats: look again after one interval.
+      await new Promise<void>((resolve) => setTimeout(resolve, this.config.tickMs * this.config.heartbeatTicks));
+    }
   }
 
   private sendTxRequest(leader: NodeId, session: number, request: TxRequest): Promise<TxReply> {
