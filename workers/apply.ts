@@ -17,7 +17,8 @@ import { decodeCommand, type Command } from '../src/cluster/command.js';
 import { SqlEngine } from '../src/sql/engine.js';
 import { toSqlError } from '../src/sql/errors.js';
 import type { QueryResult, SqlValue } from '../src/sql/types.js';
-import type { ApplyTask, ApplyReply, CommandOutcome, EntryToApply, WireError } from '../src/cluster/apply-protocol.js';
+import type { ApplyTask, ApplyReply, CommandOutcome, EntryToApply } from '../src/cluster/apply-protocol.js';
+import { toWire } from '../src/cluster/wire-error.js';
 
 interface State {
   readonly path: string;
@@ -197,7 +198,7 @@ function runCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8Ar
     s.db.exec('ROLLBACK TO paxosql_command');
     s.db.exec('RELEASE paxosql_command');
     // The command failed, but it was applied: its seq (written outside the savepoint) stays recorded.
-    return { mine, outcome: { session, seq, slot: entry.slot, kind: 'error', error: wireError(error) } };
+    return { mine, outcome: { session, seq, slot: entry.slot, kind: 'error', error: toWire(error) } };
   }
 }
 
@@ -218,7 +219,7 @@ function txExec(s: State, sql: string, params: readonly SqlValue[], time: number
   try {
     return { op: 'tx-exec', result: s.engine.execute(sql, params, { time, seed, session: APPLY_SESSION }) };
   } catch (error) {
-    return { op: 'tx-exec', error: wireError(error) };
+    return { op: 'tx-exec', error: toWire(error) };
   }
 }
 
@@ -227,10 +228,6 @@ function txEnd(s: State): ApplyReply {
   return { op: 'tx-end' };
 }
 
-function wireError(error: unknown): WireError {
-  const e = toSqlError(error);
-  return { code: e.code, message: e.message, ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) };
-}
 
 function snapshot(s: State, dir: string): ApplyReply {
   const slot = Number(s.readApplied.get());

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { ReadReply, ReadTask, ReadWorkerData } from '../src/cluster/read-protocol.js';
 import { SqlEngine } from '../src/sql/engine.js';
 import { toSqlError } from '../src/sql/errors.js';
+import { toWire } from '../src/cluster/wire-error.js';
 import { SqlError } from '../src/sql/types.js';
 
 let engine: Promise<SqlEngine> | null = null;
@@ -29,8 +30,7 @@ export default async function handle(task: ReadTask): Promise<ReadReply> {
     if (e.db.inTransaction) e.db.exec('ROLLBACK');
     return { ok: true, op: 'query', result: e.execute(task.sql, task.params, task.ctx) };
   } catch (error) {
-    const err = readOnlyError(toSqlError(error));
-    return { ok: false, error: { code: err.code, message: err.message, ...(err.detail === undefined ? {} : { detail: err.detail }), ...(err.hint === undefined ? {} : { hint: err.hint }) } };
+    return { ok: false, error: toWire(readOnlyError(toSqlError(error))) };
   }
 }
 

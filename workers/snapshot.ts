@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import type { SnapshotReaderReply, SnapshotReaderTask } from '../src/cluster/snapshot-protocol.js';
 import type { ReadWorkerData } from '../src/cluster/read-protocol.js';
 import { SqlEngine } from '../src/sql/engine.js';
-import { toSqlError } from '../src/sql/errors.js';
+import { toWire } from '../src/cluster/wire-error.js';
 
 const port = parentPort;
 if (port === null) throw new Error('workers/snapshot.ts runs as a worker thread');
@@ -36,8 +36,7 @@ function handle(task: SnapshotReaderTask): SnapshotReaderReply {
         return { op: 'end' };
     }
   } catch (error) {
-    const e = toSqlError(error);
-    return { op: 'error', error: { code: e.code, message: e.message, ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) } };
+    return { op: 'error', error: toWire(error) };
   }
 }
 

@@ -25,13 +25,8 @@ export type ApplyTask =
   | { readonly op: 'tx-end' }
   | { readonly op: 'close' };
 
-/** A SqlError as it crosses a thread boundary. */
-export interface WireError {
-  readonly code: string;
-  readonly message: string;
-  readonly detail?: string;
-  readonly hint?: string;
-}
+export type { WireError } from './wire-error.js';
+import type { WireError } from './wire-error.js';
 
 /** What happened to a command this node proposed. */
 export type CommandOutcome =

@@ -15,7 +15,8 @@ import { LogThread } from './log-thread.js';
 import { listSnapshots, pruneSnapshots, type SnapshotInfo } from '../storage/snapshot.js';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer.js';
 import { SnapshotReaders, type Snapshot } from './snapshot-readers.js';
-import { fromWire, LeaderTransactions, type TransactionHost, type TxReply, type TxRequest } from './transactions.js';
+import { fromWire } from './wire-error.js';
+import { LeaderTransactions, type TransactionHost, type TxReply, type TxRequest } from './transactions.js';
 import { decodeTxReply, decodeTxRequest, encodeTxReply, encodeTxRequest } from './tx-wire.js';
 import { TcpTransport } from '../transport/tcp-transport.js';
 import { createRandom } from '../util/random.js';
@@ -46,7 +47,8 @@ interface PendingWrite {
 
 interface PendingRead {
   readonly deadline: number;
-  readonly resolve: (index: Slot) => void;
+  /** The read index, or null when no leader answered (readBarrier asks again). */
+  readonly resolve: (index: Slot | null) => void;
   readonly reject: (error: SqlError) => void;
 }
 
@@ -746,7 +748,7 @@ export class ClusterNode {
     if (pending === undefined) return;
     this.pendingReads.delete(rs.id);
     // A failed read index is retried by readBarrier (null) until its deadline.
-    (pending.resolve as (index: Slot | null) => void)(rs.ok ? rs.index : null);
+    pending.resolve(rs.ok ? rs.index : null);
   }
 
   /**

@@ -9,7 +9,7 @@ import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
 import type { ExecContext } from '../sql/functions.js';
 import type { ReadWorkerData } from './read-protocol.js';
 import type { SnapshotReaderReply, SnapshotReaderTask } from './snapshot-protocol.js';
-import { fromWire } from './transactions.js';
+import { fromWire } from './wire-error.js';
 
 interface Reader {
   readonly worker: Worker;

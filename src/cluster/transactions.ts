@@ -13,7 +13,8 @@
 import type { Logger } from 'pino';
 import { parseSql, type ParsedStatement } from '../sql/parse.js';
 import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
-import type { ApplyReply, ApplyTask, WireError } from './apply-protocol.js';
+import type { ApplyReply, ApplyTask } from './apply-protocol.js';
+import { fromWire, toWire, type WireError } from './wire-error.js';
 import { encodeCommand, type Command, type Statement } from './command.js';
 
 /** What a transaction needs from the node it leads on. */
@@ -249,11 +250,6 @@ export class LeaderTransactions {
     if (this.ended.size > 10_000) this.ended.clear();
   }
 
-  /** The origin session is gone (its node says so): roll back whatever it left open. */
-  forget(origin: TxOrigin): void {
-    void this.handle(origin, { op: 'rollback' });
-  }
-
   private acquire(key: string, deadline: number): Promise<void> {
     if (!this.busy) {
       this.busy = true;
@@ -283,13 +279,4 @@ function lost(): SqlError {
 
 function notLeader(): SqlError {
   return new SqlError('40001', 'the transaction was rolled back: leadership moved to another node', { hint: 'Retry the transaction.' });
-}
-
-export function toWire(error: unknown): WireError {
-  const e = error instanceof SqlError ? error : new SqlError('XX000', error instanceof Error ? error.message : String(error));
-  return { code: e.code, message: e.message, ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) };
-}
-
-export function fromWire(e: WireError): SqlError {
-  return new SqlError(e.code, e.message, { ...(e.detail === undefined ? {} : { detail: e.detail }), ...(e.hint === undefined ? {} : { hint: e.hint }) });
 }

@@ -212,9 +212,6 @@ export type Message =
   | TxRequestMsg
   | TxResponseMsg;
 
-/** Messages the runtime handles itself (snapshot transfer, transactions); the core never sees them. */
-export type RuntimeMessage = SnapshotRequestMsg | SnapshotChunkMsg | TxRequestMsg | TxResponseMsg;
-
 export type MessageType = Message['type'];
 
 /** A reply that promises this node's durable state: sent only after the Ready that made it is persisted. */
