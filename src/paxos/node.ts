@@ -211,6 +211,7 @@ export class PaxosNode {
   /** While not voting: slots above this were proposed after we came back. */
   private rejoinHorizon: Slot | null = null;
   private nudgedAtTick = Number.NEGATIVE_INFINITY;
+  private announceElapsed = 0;
 
   // Follower reads forwarded to the leader: id → tick when they time out.
   private readonly forwardedReads = new Map<number, number>();
@@ -279,7 +280,8 @@ export class PaxosNode {
       this.tickLeader(elapsed);
     } else {
       this.electionElapsed += elapsed;
-      if (this.electionElapsed >= this.electionTimeout) this.startPreVote();
+      if (!this.voting && this.isFresh()) this.announceWhileFresh(elapsed);
+      else if (this.electionElapsed >= this.electionTimeout) this.startPreVote();
     }
     this.expireForwardedReads();
   }
@@ -490,6 +492,19 @@ export class PaxosNode {
     for (const peer of this.peers) {
       this.send({ type: 'prevote', from: this.id, to: peer, round: 0, commit: this.commit, fresh });
     }
+  }
+
+  /**
+   * A fresh node that does not vote yet says so every heartbeat interval, so
+   * that at a new cluster's start every node hears every other while all
+   * still hold nothing — before the first election, which waits an election
+   * timeout. (A node that missed that moment rejoins by catching up instead.)
+   */
+  private announceWhileFresh(elapsed: number): void {
+    this.announceElapsed += elapsed;
+    if (this.announceElapsed < this.config.heartbeatTicks) return;
+    this.announceElapsed = 0;
+    this.announceFresh();
   }
 
   private noteFreshness(from: NodeId, fresh: boolean): void {
