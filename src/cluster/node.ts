@@ -66,10 +66,10 @@ const APPLY_BATCH_ENTRIES = 1000;
 const REPROPOSE_AFTER_MS = 2000;
 
 /** Where the compiled worker files are: dist/workers/, also when running from TypeScript sources. */
-export function workerFile(name: 'apply' | 'read' | 'snapshot' | 'paxos-log'): string {
+export function workerFile(name: 'apply-entry.cjs' | 'read-entry.cjs' | 'snapshot.js' | 'paxos-log.js'): string {
   const here = fileURLToPath(import.meta.url);
   const root = here.includes('/dist/') ? here.slice(0, here.lastIndexOf('/dist/')) : join(here, '..', '..', '..');
-  return join(root, 'dist', 'workers', `${name}.js`);
+  return join(root, 'dist', 'workers', name);
 }
 
 export class ClusterNode {
@@ -135,11 +135,11 @@ export class ClusterNode {
     // Sessions and the leader's transactions classify statements on this thread.
     await initParser();
     mkdirSync(this.dataDir, { recursive: true });
-    const logOpened = await LogThread.open(workerFile('paxos-log'), join(this.dataDir, 'paxos.db'));
+    const logOpened = await LogThread.open(workerFile('paxos-log.js'), join(this.dataDir, 'paxos.db'));
     this.log = logOpened.log;
     this.snapshotsDir = join(this.dataDir, 'snapshots');
     const dataPath = join(this.dataDir, 'data.db');
-    this.applyPool = new Piscina({ filename: workerFile('apply'), minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY });
+    this.applyPool = new Piscina({ filename: workerFile('apply-entry.cjs'), minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY });
     const opened = (await this.applyPool.run({ op: 'open', path: dataPath, self: this.id } satisfies ApplyTask)) as ApplyReply;
     if (opened.op !== 'open') throw new Error('apply worker did not open');
     this.applied = opened.applied;
@@ -183,7 +183,7 @@ export class ClusterNode {
 
   private openReadPool(): Piscina {
     return new Piscina({
-      filename: workerFile('read'),
+      filename: workerFile('read-entry.cjs'),
       minThreads: this.config.readThreads,
       maxThreads: this.config.readThreads,
       idleTimeout: Number.POSITIVE_INFINITY,
@@ -192,7 +192,7 @@ export class ClusterNode {
   }
 
   private openSnapshotReaders(): SnapshotReaders {
-    return new SnapshotReaders(workerFile('snapshot'), { path: join(this.dataDir, 'data.db') }, MAX_SNAPSHOT_READERS, this.logger);
+    return new SnapshotReaders(workerFile('snapshot.js'), { path: join(this.dataDir, 'data.db') }, MAX_SNAPSHOT_READERS, this.logger);
   }
 
   private onMessage(msg: Message): void {
