@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import pg from 'pg';
 import { CLI, LocalCluster } from '../src/cluster/local.js';
+import { NODE_ENV, NODE_V8_FLAGS } from '../src/cluster/process-settings.js';
 import { runLoad } from '../src/bench/load.js';
 import { Recorder } from '../src/bench/stats.js';
 import { createWorkload } from '../src/bench/workloads.js';
@@ -118,8 +119,9 @@ async function until(check: () => Promise<boolean>, what: string): Promise<void>
 
 function startProfiled(cluster: LocalCluster, id: number, dir: string): ChildProcess {
   const log = createWriteStream(join(dir, `node-${id}.log`));
-  const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, CLI, 'start', '--config', cluster.nodeConfigPath(id), '--node', String(id), '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [...NODE_V8_FLAGS, '--cpu-prof', `--cpu-prof-dir=${dir}`, CLI, 'start', '--config', cluster.nodeConfigPath(id), '--node', String(id), '--log-level', 'warn'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...NODE_ENV },
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

@@ -28,8 +28,14 @@ export interface ClusterConfig {
   readonly window: number;
   readonly maxBatchCommands: number;
   readonly maxBatchBytes: number;
-  /** Compact the Paxos log below a snapshot when it holds more entries than this. */
+  /** Compact the Paxos log below a snapshot when it holds more entries than this... */
   readonly compactionThreshold: number;
+  /**
+   * ...or when the commands applied since the last snapshot add up to more
+   * bytes than this: every node keeps its uncompacted log in memory too, so
+   * this bounds its memory under a steady write load.
+   */
+  readonly compactionBytes: number;
   /** How long a write waits for a leader and for its result before failing. */
   readonly writeTimeoutMs: number;
   /** An open transaction idle this long is rolled back (25P03). */
@@ -58,6 +64,7 @@ export const CONFIG_DEFAULTS = {
   maxBatchCommands: 1000,
   maxBatchBytes: 8 << 20,
   compactionThreshold: 50_000,
+  compactionBytes: 16 << 20,
   writeTimeoutMs: 10_000,
   idleTransactionTimeoutMs: 60_000,
   readThreads: 1,
@@ -121,6 +128,7 @@ export function parseConfig(raw: unknown): ClusterConfig {
     maxBatchCommands: int('maxBatchCommands', 1, 1_000_000),
     maxBatchBytes: int('maxBatchBytes', 1024, 256 << 20),
     compactionThreshold: int('compactionThreshold', 10, 100_000_000),
+    compactionBytes: int('compactionBytes', 1 << 16, 2 ** 40),
     writeTimeoutMs: int('writeTimeoutMs', 10, 3_600_000),
     idleTransactionTimeoutMs: int('idleTransactionTimeoutMs', 100, 86_400_000),
     readThreads: int('readThreads', 1, 64),

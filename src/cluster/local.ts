@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pg from 'pg';
+import { NODE_ENV, NODE_V8_FLAGS } from './process-settings.js';
 
 /** The compiled CLI, also when this module runs from TypeScript sources (tests). */
 export const CLI = (() => {
@@ -172,8 +173,9 @@ export class LocalCluster {
       log = createWriteStream(this.logPath(id), { flags: 'a' });
       this.logs.set(id, log);
     }
-    const child = spawn(process.execPath, [CLI, 'start', '--config', this.nodeConfigPath(id), '--node', String(id), '--log-level', this.logLevel], {
+    const child = spawn(process.execPath, [...NODE_V8_FLAGS, CLI, 'start', '--config', this.nodeConfigPath(id), '--node', String(id), '--log-level', this.logLevel], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...NODE_ENV },
     });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });

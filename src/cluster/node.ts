@@ -91,6 +91,8 @@ export class ClusterNode {
   private scheduled = false;
   private stopped = false;
   private applied: Slot = 0;
+  /** Bytes of the commands applied since the last snapshot (this run), for compactionBytes. */
+  private appliedBytesSinceSnapshot = 0;
   private readonly applyQueue: EntryToApply[] = [];
   private applying = false;
   private readonly pendingWrites = new Map<string, PendingWrite>();
@@ -345,6 +347,7 @@ export class ClusterNode {
         this.applying = false;
         if (reply.op !== 'apply') throw new Error('apply worker answered the wrong task');
         this.noteSchema(reply.schema);
+        for (const e of entries) for (const c of e.commands) this.appliedBytesSinceSnapshot += c.byteLength;
         this.onApplied(reply.applied, reply.outcomes);
         this.maybeSnapshot();
         this.kickApply();
@@ -388,10 +391,15 @@ export class ClusterNode {
   // -------------------------------------------------------------------------
   // Snapshots and compaction.
 
-  /** When the log holds more than compactionThreshold applied entries, snapshot data.db and compact below it. */
+  /**
+   * When the log holds more than compactionThreshold applied entries, or more
+   * than compactionBytes of commands were applied since the last snapshot,
+   * snapshot data.db and compact below it.
+   */
   private maybeSnapshot(): void {
     const compacted = this.log.firstSlot() - 1;
-    if (this.snapshotting || this.installing || this.applied - compacted < this.config.compactionThreshold) return;
+    const due = this.applied - compacted >= this.config.compactionThreshold || this.appliedBytesSinceSnapshot >= this.config.compactionBytes;
+    if (this.snapshotting || this.installing || !due) return;
     this.snapshotting = true;
     void this.takeSnapshot().finally(() => {
       this.snapshotting = false;
@@ -406,6 +414,7 @@ export class ClusterNode {
       if (reply.op !== 'snapshot') throw new Error('apply worker answered the wrong task');
       // Keep two, so a peer halfway through fetching the older one can finish.
       pruneSnapshots(this.snapshotsDir, 2);
+      this.appliedBytesSinceSnapshot = 0; // nothing was applied meanwhile: apply waits while snapshotting
       await this.log.compact(reply.slot);
       this.core.compact(reply.slot);
       this.logger.info({ slot: reply.slot, path: reply.path }, 'snapshot taken; log compacted');

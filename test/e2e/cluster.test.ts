@@ -129,3 +129,26 @@ describe('a 5-node cluster', () => {
     expect(new Set(sums.map((s) => s.digest)).size).toBe(1);
   });
 });
+
+describe('log compaction by size', () => {
+  let cluster: LocalCluster;
+  beforeAll(async () => {
+    // The entry count alone would never compact here: only the bytes can.
+    cluster = await LocalCluster.start({ nodes: 1, config: { compactionThreshold: 1_000_000, compactionBytes: 64 << 10 } });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('snapshots and compacts once the commands applied since the last snapshot pass compactionBytes', async () => {
+    await cluster.waitForLeader();
+    await cluster.query(1, 'CREATE TABLE blobs (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const body = 'x'.repeat(4096);
+    for (let i = 0; i < 8; i++) await cluster.query(1, 'INSERT INTO blobs (id, body) VALUES ($1, $2)', [i, body]);
+    expect((await cluster.statuses())[0]!.logFirstSlot).toBe(1); // 32 KiB: not yet
+    for (let i = 8; i < 24; i++) await cluster.query(1, 'INSERT INTO blobs (id, body) VALUES ($1, $2)', [i, body]);
+    await cluster.waitFor(async () => ((await cluster.statuses())[0]?.logFirstSlot ?? 1) > 1, 10_000, 'the log to be compacted');
+    const r = await cluster.query<{ n: string }>(1, 'SELECT count(*) AS n FROM blobs');
+    expect(Number(r.rows[0]!.n)).toBe(24);
+  });
+});
