@@ -1,4 +1,4 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2 --heap-growing-percent=25
 // The paxosql command. Each subcommand is a thin shell over functions that
 // tests call directly (src/cli/commands.ts).
 
