@@ -1,0 +1,152 @@
+// CPU time per write: what each replica spends, by thread, for one
+// acknowledged insert — and, in the same run, what PostgreSQL's servers spend
+// for one. On a machine where the nodes and the load generator share the
+// cores, throughput is the cores divided by this figure, so it is the number
+// that says where speed must come from; unlike writes/s it hardly moves with
+// the machine's other load.
+//
+// A local 3-node cluster runs the insert workload (64 clients, extended
+// protocol) for --seconds; user+system time of every thread of every node is
+// read from /proc before and after. Threads are told apart by their start
+// order: the main thread is the process itself, and a node starts its Paxos
+// log thread, apply thread and read thread last (src/cluster/node.ts), so the
+// three newest threads are those; the rest are V8's and libuv's helper threads
+// (garbage collection, mostly). With --postgres URL --postgres-user NAME the
+// same load runs against that server, and the CPU of every process of NAME
+// (primary, standbys, WAL senders and receivers) is the baseline.
+//
+//   npm run build && node dist/bench/cpu.js [--seconds 15] [--postgres postgres://… --postgres-user postgres] [--out bench/out/cpu.json]
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import pg from 'pg';
+import { runLoad } from '../src/bench/load.js';
+import { Recorder } from '../src/bench/stats.js';
+import { createWorkload } from '../src/bench/workloads.js';
+import { LocalCluster } from '../src/cluster/local.js';
+import { createRandom } from '../src/util/random.js';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+/** CPU seconds (user + system) of one thread, or of a whole process when tid is omitted. */
+function cpuSeconds(pid: number, tid?: number): number {
+  try {
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces), 1-based: utime is 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0; // the thread or process ended
+  }
+}
+
+type Role = 'main' | 'paxos log' | 'apply' | 'read' | 'V8/libuv helpers';
+
+function nodeThreads(pid: number): Map<number, Role> {
+  const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
+  const newest = tids.slice(-3);
+  const roles: Role[] = ['paxos log', 'apply', 'read'];
+  return new Map(tids.map((tid) => [tid, tid === pid ? 'main' : newest.includes(tid) ? (roles[newest.indexOf(tid)] as Role) : 'V8/libuv helpers']));
+}
+
+interface Loaded {
+  readonly writes: number;
+  /** This process's own CPU per write: the load generator's share of the cores. */
+  readonly loadGeneratorMicrosecondsPerWrite: number;
+}
+
+async function load(urls: string[], seconds: number): Promise<Loaded> {
+  const workload = createWorkload('insert', 10);
+  const setup = new pg.Client({ connectionString: urls[0] });
+  await setup.connect();
+  for (const sql of workload.setup) await setup.query(sql);
+  await setup.end();
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const outcome = await runLoad({
+    urls,
+    clients: 64,
+    protocol: 'extended',
+    workload,
+    recorder: new Recorder(() => performance.now() - t0),
+    endMs: seconds * 1000,
+    opTimeoutMs: 5000,
+    random: createRandom(1),
+    logger: pino({ level: 'silent' }),
+  });
+  const cpu = process.cpuUsage(cpu0);
+  const writes = outcome.acknowledgedWrites;
+  return { writes, loadGeneratorMicrosecondsPerWrite: Math.round(((cpu.user + cpu.system) / writes) * 10) / 10 };
+}
+
+async function measurePaxosql(seconds: number): Promise<Record<string, unknown>> {
+  const cluster = await LocalCluster.start({ nodes: 3, logLevel: 'warn' });
+  try {
+    await cluster.waitForLeader(20_000);
+    const pids = cluster.ids.map((id) => cluster.pid(id) as number);
+    const threads = new Map(pids.map((pid) => [pid, nodeThreads(pid)]));
+    const before = new Map([...threads].flatMap(([pid, roles]) => [...roles.keys()].map((tid) => [`${pid}/${tid}`, cpuSeconds(pid, tid)])));
+    const { writes, loadGeneratorMicrosecondsPerWrite } = await load(cluster.ids.map((id) => cluster.url(id)), seconds);
+    const byRole = new Map<Role, number>();
+    for (const [pid, roles] of threads) {
+      for (const [tid, role] of roles) byRole.set(role, (byRole.get(role) ?? 0) + cpuSeconds(pid, tid) - (before.get(`${pid}/${tid}`) ?? 0));
+    }
+    const perWrite = (s: number): number => Math.round((s / writes) * 1e7) / 10;
+    const total = [...byRole.values()].reduce((a, b) => a + b, 0);
+    return {
+      writes,
+      writesPerSecond: Math.round(writes / seconds),
+      microsecondsPerWrite: perWrite(total),
+      microsecondsPerWritePerNode: Math.round(perWrite(total) / 3 * 10) / 10,
+      byThread: Object.fromEntries([...byRole].sort((a, b) => b[1] - a[1]).map(([role, s]) => [role, perWrite(s)])),
+      loadGeneratorMicrosecondsPerWrite,
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function processesOf(user: string): number[] {
+  return execFileSync('pgrep', ['-u', user], { encoding: 'utf8' }).split('\n').filter((l) => l !== '').map(Number);
+}
+
+async function measurePostgres(url: string, user: string, seconds: number): Promise<Record<string, unknown>> {
+  const pids = processesOf(user);
+  const before = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+  const { writes, loadGeneratorMicrosecondsPerWrite } = await load([url], seconds);
+  // Backends started for this run's connections count from zero.
+  let total = 0;
+  for (const pid of new Set([...pids, ...processesOf(user)])) total += cpuSeconds(pid) - (before.get(pid) ?? 0);
+  return { writes, writesPerSecond: Math.round(writes / seconds), microsecondsPerWrite: Math.round((total / writes) * 1e7) / 10, loadGeneratorMicrosecondsPerWrite };
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(arg('--seconds', '15'));
+  const out = arg('--out', 'bench/out/cpu.json');
+  const postgres = arg('--postgres', '');
+  const paxosql = await measurePaxosql(seconds);
+  const baseline = postgres === '' ? null : await measurePostgres(postgres, arg('--postgres-user', 'postgres'), seconds);
+  const report = {
+    benchmark: 'paxosql-cpu-per-write',
+    workload: 'insert, 64 clients, extended protocol',
+    seconds,
+    paxosql,
+    postgres: baseline,
+    cpuRatioToPostgres: baseline === null ? null : Math.round(((paxosql['microsecondsPerWrite'] as number) / (baseline['microsecondsPerWrite'] as number)) * 100) / 100,
+    machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadAverage: os.loadavg() },
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+}
+
+await main();
