@@ -693,15 +693,42 @@ export class PaxosNode {
     return this.cuttable === 0;
   }
 
+  /**
+   * A leader cuts a batch when the pipeline window has room and either no
+   * slot is in flight or a full batch is queued. A partial batch waits for the
+   * slots in flight: commands keep arriving meanwhile, so the next slot
+   * carries what one round trip brought in (group commit, clocked by the round
+   * trip rather than a timer). Measured on the dev machine, this cut CPU per
+   * write by about 11% against cutting every Ready (bench/README.md). Full
+   * batches still pipeline, up to `window` slots.
+   */
   private canCutBatch(): boolean {
-    return this.role === 'leader' && this.cuttable > 0 && this.queue.length > 0 && this.windowOpen();
+    if (this.role !== 'leader' || this.cuttable <= 0 || this.queue.length === 0 || !this.windowOpen()) return false;
+    return this.inFlight() === 0 || this.fullBatchQueued();
+  }
+
+  /** Slots proposed and not yet known chosen. */
+  private inFlight(): number {
+    return this.nextSlot - this.commit - 1;
   }
 
   private windowOpen(): boolean {
-    return this.nextSlot - this.commit - 1 < this.config.window;
+    return this.inFlight() < this.config.window;
   }
 
-  /** Cut queued commands into slots while the pipeline window has room. */
+  /** At least one full batch (by count or bytes) of cuttable commands is queued. Bounded by maxBatchCommands. */
+  private fullBatchQueued(): boolean {
+    const n = Math.min(this.queue.length, this.cuttable);
+    if (n >= this.config.maxBatchCommands) return true;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      bytes += (this.queue[i] as Uint8Array).byteLength;
+      if (bytes > this.config.maxBatchBytes) return true;
+    }
+    return false;
+  }
+
+  /** Cut queued commands into slots (see canCutBatch for when). */
   private cutBatches(): void {
     if (!this.canCutBatch()) return;
     const entries: ProposedEntry[] = [];
@@ -711,13 +738,21 @@ export class PaxosNode {
     while (taken < limit && this.windowOpen()) {
       const commands: Uint8Array[] = [];
       let bytes = 0;
-      while (taken < limit && commands.length < this.config.maxBatchCommands) {
-        const c = this.queue[taken] as Uint8Array;
-        if (commands.length > 0 && bytes + c.byteLength > this.config.maxBatchBytes) break;
+      let full = false;
+      let next = taken;
+      while (next < limit) {
+        const c = this.queue[next] as Uint8Array;
+        if (commands.length === this.config.maxBatchCommands || (commands.length > 0 && bytes + c.byteLength > this.config.maxBatchBytes)) {
+          full = true;
+          break;
+        }
         commands.push(c);
         bytes += c.byteLength;
-        taken++;
+        next++;
       }
+      full ||= commands.length === this.config.maxBatchCommands;
+      if (!full && this.inFlight() > 0) break; // a partial batch waits for the slots in flight
+      taken = next;
       const slot = this.nextSlot++;
       const value: Value = { kind: 'batch', time: now, commands };
       this.acceptOwn(slot, value);
@@ -878,7 +913,8 @@ export class PaxosNode {
       this.stats.staleMessages++;
       return;
     }
-    this.enqueue(msg.commands);
+    // A peer with a larger maxBatchBytes could forward a command no batch here can hold.
+    this.enqueue(msg.commands.filter((c) => c.byteLength <= this.config.maxBatchBytes));
   }
 
   // -------------------------------------------------------------------------

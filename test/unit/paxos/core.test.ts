@@ -153,6 +153,26 @@ describe('leader', () => {
     for (const id of c.ids) expect(c.appliedTexts(id).filter((t) => t !== '-')).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`));
   });
 
+  it('a partial batch waits for the slot in flight, then one slot carries everything that arrived meanwhile', () => {
+    const c = new TestCluster(3);
+    const leader = c.electLeader();
+    const before = c.node(leader).status().nextSlot;
+    c.node(leader).propose([cmd('first')]);
+    c.flush();
+    expect(c.node(leader).status().nextSlot - before).toBe(1); // nothing in flight: cut at once
+    c.node(leader).propose([cmd('second')]);
+    c.node(leader).propose([cmd('third')]);
+    c.flush();
+    // Two commands are less than a batch (3): they wait while 'first' is in flight.
+    expect(c.node(leader).status().nextSlot - before).toBe(1);
+    expect(c.node(leader).status().queued).toBe(2);
+    c.deliverAll();
+    expect(c.node(leader).status().nextSlot - before).toBe(2);
+    c.deliverAll();
+    c.tickAll(3);
+    for (const id of c.ids) expect(c.appliedTexts(id).filter((t) => t !== '-')).toEqual(['first', 'second', 'third']);
+  });
+
   it('followers forward proposals to the leader', () => {
     const c = new TestCluster(3);
     const leader = c.electLeader();
