@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       benchmark: 'paxosql-rss',
       rows,
       bulkLoadSeconds: round(loadSeconds),
-      writeLoad: { clients: 64, seconds, acknowledged: outcome.acknowledgedWrites },
+      writeLoad: { clients: 64, seconds, acknowledged: outcome.acknowledgedWrites, latency: recorder.latency() },
       machine: { cpu: os.cpus()[0]?.model ?? 'unknown', cores: os.cpus().length, node: process.version, loadAverage: os.loadavg().map(round) },
       nodes,
     };

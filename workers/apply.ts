@@ -11,7 +11,6 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
-import { createSnapshot } from '../src/storage/snapshot.js';
 import Database from 'better-sqlite3';
 import { decodeCommand, type Command } from '../src/cluster/command.js';
 import { SqlEngine } from '../src/sql/engine.js';
@@ -47,8 +46,6 @@ export default async function handle(task: ApplyTask): Promise<ApplyReply> {
       const s = requireState();
       return { op: 'apply', ...applyEntries(s, task.entries), schema: schemaVersion(s.db) };
     }
-    case 'snapshot':
-      return snapshot(requireState(), task.dir);
     case 'install':
       return install(task.path);
     case 'checksum':
@@ -228,12 +225,6 @@ function txEnd(s: State): ApplyReply {
   return { op: 'tx-end' };
 }
 
-
-function snapshot(s: State, dir: string): ApplyReply {
-  const slot = Number(s.readApplied.get());
-  const info = createSnapshot(s.db, dir, slot);
-  return { op: 'snapshot', slot, path: info.path };
-}
 
 /**
  * Replace data.db by a snapshot. The runtime has stopped sending entries and

@@ -12,8 +12,6 @@ export interface EntryToApply {
 export type ApplyTask =
   | { readonly op: 'open'; readonly path: string; readonly self: number }
   | { readonly op: 'apply'; readonly entries: readonly EntryToApply[] }
-  /** Copy data.db into `dir` as the snapshot at the applied slot (VACUUM INTO, fsync, rename). */
-  | { readonly op: 'snapshot'; readonly dir: string }
   /** Replace data.db by the snapshot file at `path` (copied; the file stays for serving peers). */
   | { readonly op: 'install'; readonly path: string }
   | { readonly op: 'checksum' }
@@ -39,7 +37,6 @@ export type ApplyReply =
   /** schema: SQLite's schema_version, so the runtime knows when cached statement descriptions go stale. */
   | { readonly op: 'open'; readonly applied: number; readonly schema: number }
   | { readonly op: 'apply'; readonly applied: number; readonly outcomes: readonly CommandOutcome[]; readonly schema: number }
-  | { readonly op: 'snapshot'; readonly slot: number; readonly path: string }
   | { readonly op: 'install'; readonly applied: number }
   | { readonly op: 'checksum'; readonly applied: number; readonly digest: string; readonly rows: number }
   /** basedOn: the applied slot; changed: the last slot that changed the database. */

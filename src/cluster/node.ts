@@ -15,6 +15,7 @@ import { LogThread } from './log-thread.js';
 import { listSnapshots, pruneSnapshots, type SnapshotInfo } from '../storage/snapshot.js';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer.js';
 import { SnapshotReaders, type Snapshot } from './snapshot-readers.js';
+import { SnapshotWriter } from './snapshot-writer.js';
 import { fromWire } from './wire-error.js';
 import { LeaderTransactions, type TransactionHost, type TxReply, type TxRequest } from './transactions.js';
 import { decodeTxReply, decodeTxRequest, encodeTxReply, encodeTxRequest } from './tx-wire.js';
@@ -66,7 +67,7 @@ const APPLY_BATCH_ENTRIES = 1000;
 const REPROPOSE_AFTER_MS = 2000;
 
 /** Where the compiled worker files are: dist/workers/, also when running from TypeScript sources. */
-export function workerFile(name: 'apply-entry.cjs' | 'read-entry.cjs' | 'snapshot.js' | 'paxos-log.js'): string {
+export function workerFile(name: 'apply-entry.cjs' | 'read-entry.cjs' | 'snapshot.js' | 'snapshot-writer.js' | 'paxos-log.js'): string {
   const here = fileURLToPath(import.meta.url);
   const root = here.includes('/dist/') ? here.slice(0, here.lastIndexOf('/dist/')) : join(here, '..', '..', '..');
   return join(root, 'dist', 'workers', name);
@@ -103,8 +104,11 @@ export class ClusterNode {
   private snapshotsDir = '';
   private snapshotServer!: SnapshotServer;
   private snapshotFetcher!: SnapshotFetcher;
-  /** A snapshot is being taken or installed: the apply pipeline waits. */
+  /** A snapshot is being written, by its own thread (applying goes on meanwhile). */
   private snapshotting = false;
+  private snapshotWriter!: SnapshotWriter;
+  /** Settles when the snapshot being written is done (an install waits for it). */
+  private snapshotDone: Promise<void> | null = null;
   private installing = false;
   private applyIdle: (() => void)[] = [];
   private schemaVersion = -1;
@@ -140,6 +144,7 @@ export class ClusterNode {
     const logOpened = await LogThread.open(workerFile('paxos-log.js'), join(this.dataDir, 'paxos.db'));
     this.log = logOpened.log;
     this.snapshotsDir = join(this.dataDir, 'snapshots');
+    this.snapshotWriter = new SnapshotWriter(workerFile('snapshot-writer.js'), { path: join(this.dataDir, 'data.db'), dir: this.snapshotsDir });
     const dataPath = join(this.dataDir, 'data.db');
     this.applyPool = new Piscina({ filename: workerFile('apply-entry.cjs'), minThreads: 1, maxThreads: 1, idleTimeout: Number.POSITIVE_INFINITY });
     const opened = (await this.applyPool.run({ op: 'open', path: dataPath, self: this.id } satisfies ApplyTask)) as ApplyReply;
@@ -336,7 +341,7 @@ export class ClusterNode {
 
   private kickApply(): void {
     if (this.applying || this.stopped) return;
-    if (this.applyQueue.length === 0 || this.installing || this.snapshotting || this.txOpen) {
+    if (this.applyQueue.length === 0 || this.installing || this.txOpen) {
       for (const resolve of this.applyIdle.splice(0)) resolve();
       return;
     }
@@ -382,7 +387,7 @@ export class ClusterNode {
     else pending.reject(new SqlError('40003', 'statement completion unknown', { detail: 'the command was applied earlier, by a copy of it proposed before' }));
   }
 
-  /** Resolves when no apply task is running (and none will start while installing or snapshotting). */
+  /** Resolves when no apply task is running (and none will start while installing). */
   private whenApplyIdle(): Promise<void> {
     if (!this.applying) return Promise.resolve();
     return new Promise((resolve) => this.applyIdle.push(resolve));
@@ -401,23 +406,24 @@ export class ClusterNode {
     const due = this.applied - compacted >= this.config.compactionThreshold || this.appliedBytesSinceSnapshot >= this.config.compactionBytes;
     if (this.snapshotting || this.installing || !due) return;
     this.snapshotting = true;
-    void this.takeSnapshot().finally(() => {
+    this.snapshotDone = this.takeSnapshot().finally(() => {
       this.snapshotting = false;
-      this.kickApply();
+      this.snapshotDone = null;
     });
   }
 
+  /** Copy data.db on a thread of its own (applying goes on), then compact the log below the copy. */
   private async takeSnapshot(): Promise<void> {
-    await this.whenApplyIdle();
+    const bytesBefore = this.appliedBytesSinceSnapshot;
     try {
-      const reply = (await this.applyPool.run({ op: 'snapshot', dir: this.snapshotsDir } satisfies ApplyTask)) as ApplyReply;
-      if (reply.op !== 'snapshot') throw new Error('apply worker answered the wrong task');
+      const snapshot = await this.snapshotWriter.write();
       // Keep two, so a peer halfway through fetching the older one can finish.
       pruneSnapshots(this.snapshotsDir, 2);
-      this.appliedBytesSinceSnapshot = 0; // nothing was applied meanwhile: apply waits while snapshotting
-      await this.log.compact(reply.slot);
-      this.core.compact(reply.slot);
-      this.logger.info({ slot: reply.slot, path: reply.path }, 'snapshot taken; log compacted');
+      // What was applied while the copy was written counts toward the next snapshot.
+      this.appliedBytesSinceSnapshot = Math.max(0, this.appliedBytesSinceSnapshot - bytesBefore);
+      await this.log.compact(snapshot.slot);
+      this.core.compact(snapshot.slot);
+      this.logger.info({ slot: snapshot.slot, path: snapshot.path }, 'snapshot taken; log compacted');
     } catch (error) {
       if (!this.stopped) this.logger.error({ err: error }, 'snapshot failed; the log stays uncompacted');
     }
@@ -446,6 +452,8 @@ export class ClusterNode {
     this.installing = true;
     try {
       await this.whenApplyIdle();
+      // A snapshot writer still reading data.db would see it replaced underneath.
+      await this.snapshotDone;
       // Applying went on while the snapshot travelled: installing an older
       // state now would undo applied entries that are no longer queued.
       if (info.appliedSlot <= this.applied) {
@@ -713,7 +721,6 @@ export class ClusterNode {
       this.applyQueue.length === 0 &&
       !this.applying &&
       !this.installing &&
-      !this.snapshotting &&
       this.applied === s.commit
     );
   }
@@ -852,6 +859,7 @@ export class ClusterNode {
     this.pendingWrites.clear();
     this.pendingReads.clear();
     await this.transport.close();
+    await this.snapshotWriter?.close();
     await this.applyPool.run({ op: 'close' } satisfies ApplyTask).catch(() => undefined);
     await Promise.all([this.applyPool.destroy(), this.readPool.destroy(), this.snapshotReaders.close()]);
     await this.log.close();

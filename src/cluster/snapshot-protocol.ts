@@ -11,6 +11,17 @@ export type SnapshotReaderTask =
   | { readonly op: 'query'; readonly sql: string; readonly params: readonly SqlValue[]; readonly ctx: ExecContext }
   | { readonly op: 'end' };
 
+/** What the snapshot writer thread (workers/snapshot-writer.ts) answers, once, before it exits. */
+export type SnapshotWriterReply =
+  | { readonly ok: true; readonly slot: number; readonly path: string }
+  | { readonly ok: false; readonly message: string };
+
+/** workerData of the snapshot writer: data.db, and the directory the snapshot goes to. */
+export interface SnapshotWriterData {
+  readonly path: string;
+  readonly dir: string;
+}
+
 export type SnapshotReaderReply =
   /** slot: the applied slot the snapshot reflects; changed: the last slot that changed the database. */
   | { readonly op: 'begin'; readonly slot: number; readonly changed: number }

@@ -57,19 +57,21 @@ function publish(temp: string, dir: string, slot: Slot): SnapshotInfo {
 }
 
 /**
- * Copy `db` into `dir` as the snapshot at `appliedSlot`. VACUUM INTO runs in one
- * read transaction, so the copy is consistent; the caller must call this on the
- * connection that applies the log (the apply worker), between entries, so that
- * `appliedSlot` is exactly what the copy contains.
+ * Copy `db` into `dir` as a snapshot. VACUUM INTO runs in one read
+ * transaction, so the copy is consistent, and in WAL mode it may run on its
+ * own connection while another one keeps writing. Which slot the copy
+ * reflects is read from the copy itself by `appliedSlotOf` (data.db records
+ * its applied slot in the same transaction as each entry's effects).
  */
-export function createSnapshot(db: Database.Database, dir: string, appliedSlot: Slot): SnapshotInfo {
-  snapshotName(appliedSlot); // validate before doing any work
+export function createSnapshot(db: Database.Database, dir: string, appliedSlotOf: (copy: string) => Slot): SnapshotInfo {
   fs.mkdirSync(dir, { recursive: true });
   const temp = tempPath(dir);
   try {
     db.prepare('VACUUM INTO ?').run(temp);
     fsyncPath(temp);
-    return publish(temp, dir, appliedSlot);
+    const slot = appliedSlotOf(temp);
+    snapshotName(slot); // validates the slot
+    return publish(temp, dir, slot);
   } catch (err) {
     fs.rmSync(temp, { force: true });
     throw err;

@@ -52,7 +52,7 @@ function filesIn(dir: string): string[] {
 describe('snapshots', () => {
   it('creates a consistent copy at an applied slot, unaffected by later writes', () => {
     const dir = path.join(root, 'snapshots');
-    const snap = createSnapshot(db, dir, 42);
+    const snap = createSnapshot(db, dir, () => 42);
     db.exec("INSERT INTO t (v) VALUES ('later')");
     expect(snap.appliedSlot).toBe(42);
     expect(listSnapshots(dir)).toEqual([snap]);
@@ -61,7 +61,7 @@ describe('snapshots', () => {
   });
 
   it('streams a snapshot in chunks and installs it atomically elsewhere, verified by digest', async () => {
-    const snap = createSnapshot(db, path.join(root, 'a'), 7);
+    const snap = createSnapshot(db, path.join(root, 'a'), () => 7);
     const digest = await snapshotDigest(snap.path);
     const chunks: Uint8Array[] = [];
     for await (const c of openSnapshotChunks(snap.path, 1000)) chunks.push(Uint8Array.from(c));
@@ -72,7 +72,7 @@ describe('snapshots', () => {
   });
 
   it('leaves nothing behind when the digest, size or content is wrong', async () => {
-    const snap = createSnapshot(db, path.join(root, 'a'), 7);
+    const snap = createSnapshot(db, path.join(root, 'a'), () => 7);
     const bytes = fs.readFileSync(snap.path);
     const dir = path.join(root, 'b');
     await expect(installSnapshot(dir, 7, fromArray([bytes]), { maxBytes: 1 << 24, sha256: '00' })).rejects.toThrow(SnapshotError);
@@ -85,7 +85,7 @@ describe('snapshots', () => {
 
   it('prunes all but the newest snapshots and leftover temporary files', () => {
     const dir = path.join(root, 'snapshots');
-    for (const slot of [5, 100, 30]) createSnapshot(db, dir, slot);
+    for (const slot of [5, 100, 30]) createSnapshot(db, dir, () => slot);
     fs.writeFileSync(path.join(dir, '.snapshot-tmp-1-abc'), 'partial');
     expect(listSnapshots(dir).map((s) => s.appliedSlot)).toEqual([5, 30, 100]);
     pruneSnapshots(dir, 2);
