@@ -15,7 +15,13 @@
 // same load runs against that server, and the CPU of every process of NAME
 // (primary, standbys, WAL senders and receivers) is the baseline.
 //
-//   npm run build && node dist/bench/cpu.js [--seconds 15] [--postgres postgres://… --postgres-user postgres] [--out bench/out/cpu.json]
+// --kill-follower: then kill -9 a follower and run the load again on the two
+// survivors. What a follower's loss costs cannot be read from writes/s when
+// the nodes share the cores (the dead node's CPU goes to the others); the
+// survivors' CPU per write before and after can: where each node has cores of
+// its own and is CPU-bound, throughput falls by the ratio of the two.
+//
+//   npm run build && node dist/bench/cpu.js [--seconds 15] [--postgres postgres://… --postgres-user postgres] [--kill-follower] [--out bench/out/cpu.json]
 
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -64,12 +70,29 @@ interface Loaded {
   readonly loadGeneratorMicrosecondsPerWrite: number;
 }
 
-async function load(urls: string[], seconds: number): Promise<Loaded> {
+/** Seconds of load before every measured run, so that JIT warm-up and the first connections are not counted. */
+const WARM_UP_SECONDS = 3;
+
+/** The setup statements, a warm-up, then `onStart()` (take the CPU readings there) and the measured load. */
+async function load(urls: string[], seconds: number, onStart: () => void): Promise<Loaded> {
   const workload = createWorkload('insert', 10);
   const setup = new pg.Client({ connectionString: urls[0] });
   await setup.connect();
   for (const sql of workload.setup) await setup.query(sql);
   await setup.end();
+  const warmUpStart = performance.now();
+  await runLoad({
+    urls,
+    clients: 64,
+    protocol: 'extended',
+    workload: createWorkload('insert', 10, 1_000_000_000),
+    recorder: new Recorder(() => performance.now() - warmUpStart),
+    endMs: WARM_UP_SECONDS * 1000,
+    opTimeoutMs: 5000,
+    random: createRandom(2),
+    logger: pino({ level: 'silent' }),
+  });
+  onStart();
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const outcome = await runLoad({
@@ -88,14 +111,19 @@ async function load(urls: string[], seconds: number): Promise<Loaded> {
   return { writes, loadGeneratorMicrosecondsPerWrite: Math.round(((cpu.user + cpu.system) / writes) * 10) / 10 };
 }
 
-async function measurePaxosql(seconds: number): Promise<Record<string, unknown>> {
+async function measurePaxosql(seconds: number, killFollower: boolean): Promise<Record<string, unknown>> {
   const cluster = await LocalCluster.start({ nodes: 3, logLevel: 'warn' });
   try {
-    await cluster.waitForLeader(20_000);
+    const leader = await cluster.waitForLeader(20_000);
     const pids = cluster.ids.map((id) => cluster.pid(id) as number);
     const threads = new Map(pids.map((pid) => [pid, nodeThreads(pid)]));
-    const before = new Map([...threads].flatMap(([pid, roles]) => [...roles.keys()].map((tid) => [`${pid}/${tid}`, cpuSeconds(pid, tid)])));
-    const { writes, loadGeneratorMicrosecondsPerWrite } = await load(cluster.ids.map((id) => cluster.url(id)), seconds);
+    let before = new Map<string, number>();
+    let processBefore = new Map<number, number>();
+    const { writes, loadGeneratorMicrosecondsPerWrite } = await load(cluster.ids.map((id) => cluster.url(id)), seconds, () => {
+      before = new Map([...threads].flatMap(([pid, roles]) => [...roles.keys()].map((tid) => [`${pid}/${tid}`, cpuSeconds(pid, tid)])));
+      processBefore = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+    });
+    const processCpu = new Map(pids.map((pid) => [pid, cpuSeconds(pid) - (processBefore.get(pid) ?? 0)]));
     const byRole = new Map<Role, number>();
     for (const [pid, roles] of threads) {
       for (const [tid, role] of roles) byRole.set(role, (byRole.get(role) ?? 0) + cpuSeconds(pid, tid) - (before.get(`${pid}/${tid}`) ?? 0));
@@ -115,10 +143,36 @@ async function measurePaxosql(seconds: number): Promise<Record<string, unknown>>
       microsecondsPerWritePerNode: Math.round(perWrite(total) / 3 * 10) / 10,
       byThread: Object.fromEntries([...byRole].sort((a, b) => b[1] - a[1]).map(([role, s]) => [role, perWrite(s)])),
       loadGeneratorMicrosecondsPerWrite,
+      ...(killFollower ? { followerKill: await afterFollowerKill(cluster, leader, seconds, writes, processCpu) } : {}),
     };
   } finally {
     await cluster.stop();
   }
+}
+
+/** Kill -9 a follower, load the two survivors, and compare their CPU per write with the run before. */
+async function afterFollowerKill(cluster: LocalCluster, leader: number, seconds: number, writesBefore: number, cpuBefore: ReadonlyMap<number, number>): Promise<Record<string, unknown>> {
+  const victim = cluster.ids.find((id) => id !== leader) as number;
+  const survivors = cluster.ids.filter((id) => id !== victim);
+  const pids = survivors.map((id) => cluster.pid(id) as number);
+  await cluster.kill(victim);
+  let start = new Map<number, number>();
+  const { writes } = await load(survivors.map((id) => cluster.url(id)), seconds, () => {
+    start = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+  });
+  const cpuAfter = pids.reduce((sum, pid) => sum + cpuSeconds(pid) - (start.get(pid) ?? 0), 0);
+  const survivorsBefore = pids.reduce((sum, pid) => sum + (cpuBefore.get(pid) ?? 0), 0);
+  const before = (survivorsBefore / writesBefore) * 1e6;
+  const after = (cpuAfter / writes) * 1e6;
+  return {
+    killed: victim,
+    survivors,
+    writesPerSecondAfter: Math.round(writes / seconds),
+    survivorsMicrosecondsPerWriteBefore: Math.round(before * 10) / 10,
+    survivorsMicrosecondsPerWriteAfter: Math.round(after * 10) / 10,
+    /** Throughput left where each node has its own cores and is CPU-bound: before / after. */
+    throughputRatioIfCpuBound: Math.round((before / after) * 100) / 100,
+  };
 }
 
 function processesOf(user: string): number[] {
@@ -126,9 +180,12 @@ function processesOf(user: string): number[] {
 }
 
 async function measurePostgres(url: string, user: string, seconds: number): Promise<Record<string, unknown>> {
-  const pids = processesOf(user);
-  const before = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
-  const { writes, loadGeneratorMicrosecondsPerWrite } = await load([url], seconds);
+  let pids: number[] = [];
+  let before = new Map<number, number>();
+  const { writes, loadGeneratorMicrosecondsPerWrite } = await load([url], seconds, () => {
+    pids = processesOf(user);
+    before = new Map(pids.map((pid) => [pid, cpuSeconds(pid)]));
+  });
   // Backends started for this run's connections count from zero.
   let total = 0;
   for (const pid of new Set([...pids, ...processesOf(user)])) total += cpuSeconds(pid) - (before.get(pid) ?? 0);
@@ -139,7 +196,7 @@ async function main(): Promise<void> {
   const seconds = Number(arg('--seconds', '15'));
   const out = arg('--out', 'bench/out/cpu.json');
   const postgres = arg('--postgres', '');
-  const paxosql = await measurePaxosql(seconds);
+  const paxosql = await measurePaxosql(seconds, process.argv.includes('--kill-follower'));
   const baseline = postgres === '' ? null : await measurePostgres(postgres, arg('--postgres-user', 'postgres'), seconds);
   const report = {
     benchmark: 'paxosql-cpu-per-write',
