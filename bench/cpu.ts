@@ -27,14 +27,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
 import pg from 'pg';
-import { runLoad } from '../src/bench/load.js';
-import { Recorder } from '../src/bench/stats.js';
+import { insertLoad } from './insert-load.js';
 import { createWorkload } from '../src/bench/workloads.js';
 import { LocalCluster } from '../src/cluster/local.js';
-import { createRandom } from '../src/util/random.js';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -75,37 +71,14 @@ const WARM_UP_SECONDS = 3;
 
 /** The setup statements, a warm-up, then `onStart()` (take the CPU readings there) and the measured load. */
 async function load(urls: string[], seconds: number, onStart: () => void): Promise<Loaded> {
-  const workload = createWorkload('insert', 10);
   const setup = new pg.Client({ connectionString: urls[0] });
   await setup.connect();
-  for (const sql of workload.setup) await setup.query(sql);
+  for (const sql of createWorkload('insert', 10).setup) await setup.query(sql);
   await setup.end();
-  const warmUpStart = performance.now();
-  await runLoad({
-    urls,
-    clients: 64,
-    protocol: 'extended',
-    workload: createWorkload('insert', 10, 1_000_000_000),
-    recorder: new Recorder(() => performance.now() - warmUpStart),
-    endMs: WARM_UP_SECONDS * 1000,
-    opTimeoutMs: 5000,
-    random: createRandom(2),
-    logger: pino({ level: 'silent' }),
-  });
+  await insertLoad(urls, WARM_UP_SECONDS, 1_000_000_000, 2);
   onStart();
-  const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const outcome = await runLoad({
-    urls,
-    clients: 64,
-    protocol: 'extended',
-    workload,
-    recorder: new Recorder(() => performance.now() - t0),
-    endMs: seconds * 1000,
-    opTimeoutMs: 5000,
-    random: createRandom(1),
-    logger: pino({ level: 'silent' }),
-  });
+  const { outcome } = await insertLoad(urls, seconds);
   const cpu = process.cpuUsage(cpu0);
   const writes = outcome.acknowledgedWrites;
   return { writes, loadGeneratorMicrosecondsPerWrite: Math.round(((cpu.user + cpu.system) / writes) * 10) / 10 };

@@ -14,15 +14,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
 import pg from 'pg';
 import { CLI, LocalCluster } from '../src/cluster/local.js';
 import { NODE_ENV, NODE_V8_FLAGS } from '../src/cluster/process-settings.js';
-import { runLoad } from '../src/bench/load.js';
-import { Recorder } from '../src/bench/stats.js';
-import { createWorkload } from '../src/bench/workloads.js';
-import { createRandom } from '../src/util/random.js';
+import { insertLoad } from './insert-load.js';
 
 interface ProfileNode {
   readonly id: number;
@@ -163,20 +158,8 @@ async function main(): Promise<void> {
       await until(() => leaderIs(PROFILED), 'a profiled node to lead');
       await cluster.startNode(3);
     }
-    const workload = createWorkload('insert', 10);
     await cluster.query(1, 'CREATE TABLE bench_insert (id BIGINT PRIMARY KEY, client INTEGER NOT NULL, payload TEXT NOT NULL)');
-    const t0 = performance.now();
-    const outcome = await runLoad({
-      urls: cluster.ids.map((id) => cluster.url(id)),
-      clients: 64,
-      protocol: 'extended',
-      workload,
-      recorder: new Recorder(() => performance.now() - t0),
-      endMs: seconds * 1000,
-      opTimeoutMs: 5000,
-      random: createRandom(1),
-      logger: pino({ level: 'silent' }),
-    });
+    const { outcome } = await insertLoad(cluster.ids.map((id) => cluster.url(id)), seconds);
     acknowledged = outcome.acknowledgedWrites;
     for (const [id, child] of profiled) roles.set(child.pid as number, `node ${id} ${(await roleOf(cluster.url(id))) ?? 'down'}`);
   } finally {

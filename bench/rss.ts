@@ -9,12 +9,8 @@ import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
 import { LocalCluster } from '../src/cluster/local.js';
-import { runLoad } from '../src/bench/load.js';
-import { Recorder } from '../src/bench/stats.js';
-import { createWorkload } from '../src/bench/workloads.js';
-import { createRandom } from '../src/util/random.js';
+import { insertLoad } from './insert-load.js';
 
 const CHUNK = 10_000;
 const PAYLOAD = 'x'.repeat(64);
@@ -70,9 +66,6 @@ async function main(): Promise<void> {
     const afterLoad = cluster.ids.map((id) => ({ node: id, ...memoryOf(cluster.pid(id) as number) }));
 
     // Then keep writing (single-row inserts, ids after the bulk rows) and watch the peak.
-    const workload = createWorkload('insert', 10, rows + 1);
-    const t0 = performance.now();
-    const recorder = new Recorder(() => performance.now() - t0);
     const peak = new Map<number, number>();
     const sampler = setInterval(() => {
       for (const id of cluster.ids) {
@@ -80,17 +73,7 @@ async function main(): Promise<void> {
         if (m !== null) peak.set(id, Math.max(peak.get(id) ?? 0, m.rssMB));
       }
     }, 500);
-    const outcome = await runLoad({
-      urls: cluster.ids.map((id) => cluster.url(id)),
-      clients: 64,
-      protocol: 'extended',
-      workload,
-      recorder,
-      endMs: seconds * 1000,
-      opTimeoutMs: 5000,
-      random: createRandom(1),
-      logger: pino({ level: 'silent' }),
-    });
+    const { outcome, recorder } = await insertLoad(cluster.ids.map((id) => cluster.url(id)), seconds, rows + 1);
     clearInterval(sampler);
     await converged(cluster);
     const counts = await Promise.all(cluster.ids.map(async (id) => Number((await cluster.query<{ n: string }>(id, 'SELECT count(*) AS n FROM bench_insert')).rows[0]?.n)));
