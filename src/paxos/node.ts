@@ -840,13 +840,17 @@ export class PaxosNode {
   /**
    * Tell followers at once when the commit index moved, rather than at the
    * next heartbeat: a write proposed through a follower is answered when that
-   * follower applies it. Peers getting an Accept in this Ready learn it there.
+   * follower applies it. Peers getting an Accept or Heartbeat in this Ready
+   * learn it there — only if that message carries the new index: one queued
+   * before the commit moved (a tick's heartbeat) tells them nothing new.
    */
   private announceCommit(): void {
     if (this.role !== 'leader' || this.commit <= this.announcedCommit) return;
     this.announcedCommit = this.commit;
     const informed = new Set<NodeId>();
-    for (const m of this.out.messages) if (m.type === 'accept' || m.type === 'heartbeat') informed.add(m.to);
+    for (const m of this.out.messages) {
+      if ((m.type === 'accept' || m.type === 'heartbeat') && m.commit >= this.commit) informed.add(m.to);
+    }
     for (const peer of this.peers) if (!informed.has(peer)) this.sendHeartbeat(peer);
   }
 

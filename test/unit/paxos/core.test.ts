@@ -173,6 +173,33 @@ describe('leader', () => {
     for (const id of c.ids) expect(c.appliedTexts(id).filter((t) => t !== '-')).toEqual(['first', 'second', 'third']);
   });
 
+  it('a commit that moves after a heartbeat was queued reaches the followers in the same Ready, not a heartbeat later', () => {
+    // A write through a follower is answered when that follower applies it: a
+    // heartbeat queued before the commit moved carries the old index and must
+    // not count as telling the followers (it cost 20 ms, a heartbeat period).
+    const c = new TestCluster(3);
+    const leader = c.electLeader();
+    c.deliverAll();
+    const n = c.node(leader);
+    n.propose([cmd('x')]);
+    c.flush();
+    const accepts = c.pending.splice(0);
+    for (const m of accepts) c.node(m.to).step(m);
+    c.flush();
+    const acks = c.pending.splice(0);
+    n.tick(2); // heartbeatTicks: heartbeats with the old commit index are queued
+    for (const m of acks) n.step(m);
+    expect(n.hasReady()).toBe(true);
+    const ready = n.ready();
+    n.advance();
+    const commit = n.status().commit;
+    expect(ready.committed.map((e) => e.slot)).toContain(commit);
+    for (const follower of c.ids.filter((id) => id !== leader)) {
+      const told = ready.messages.some((m) => m.to === follower && (m.type === 'heartbeat' || m.type === 'accept') && m.commit >= commit);
+      expect(told, `follower ${follower} told commit ${commit}`).toBe(true);
+    }
+  });
+
   it('followers forward proposals to the leader', () => {
     const c = new TestCluster(3);
     const leader = c.electLeader();
