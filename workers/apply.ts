@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { setPageCache } from '../src/storage/page-cache.js';
 import { decodeCommand, type Command } from '../src/cluster/command.js';
 import { SqlEngine } from '../src/sql/engine.js';
 import { toSqlError } from '../src/sql/errors.js';
@@ -79,6 +80,7 @@ async function open(path: string, self: number): Promise<ApplyReply> {
   // The Paxos log is the durable record; data.db can lose its last commits on
   // power loss and replay them from the log, so it need not fsync each one.
   db.pragma('synchronous = NORMAL');
+  setPageCache(db, 'apply');
   db.exec(`
     CREATE TABLE IF NOT EXISTS _paxosql_applied (
       id INTEGER PRIMARY KEY CHECK (id = 1),

@@ -31,6 +31,8 @@ function handle(task: LogTask): LogReply {
       case 'compact':
         requireLog().compact(task.through);
         return { op: 'compact', firstSlot: requireLog().firstSlot() };
+      case 'read':
+        return { op: 'read', entries: requireLog().read(task.fromSlot, task.toSlot) };
       case 'close':
         log?.close();
         log = null;

@@ -5,6 +5,7 @@
 
 import { workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { setPageCache } from '../src/storage/page-cache.js';
 import type { ReadReply, ReadTask, ReadWorkerData } from '../src/cluster/read-protocol.js';
 import { SqlEngine } from '../src/sql/engine.js';
 import { toSqlError } from '../src/sql/errors.js';
@@ -16,6 +17,7 @@ let engine: Promise<SqlEngine> | null = null;
 function openEngine(): Promise<SqlEngine> {
   const { path } = workerData as ReadWorkerData;
   const db = new Database(path, { readonly: true, fileMustExist: true });
+  setPageCache(db, 'read');
   return SqlEngine.create(db);
 }
 

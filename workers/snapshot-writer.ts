@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { SnapshotWriterData, SnapshotWriterReply } from '../src/cluster/snapshot-protocol.js';
 import { createSnapshot } from '../src/storage/snapshot.js';
+import { setPageCache } from '../src/storage/page-cache.js';
 
 const port = parentPort;
 if (port === null) throw new Error('workers/snapshot-writer.ts runs as a worker thread');
@@ -24,6 +25,7 @@ function appliedSlotOf(file: string): number {
 
 function write({ path, dir }: SnapshotWriterData): SnapshotWriterReply {
   const db = new Database(path, { readonly: true, fileMustExist: true });
+  setPageCache(db, 'copy');
   try {
     const info = createSnapshot(db, dir, appliedSlotOf);
     return { ok: true, slot: info.appliedSlot, path: info.path };

@@ -5,6 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { setPageCache } from '../src/storage/page-cache.js';
 import type { SnapshotReaderReply, SnapshotReaderTask } from '../src/cluster/snapshot-protocol.js';
 import type { ReadWorkerData } from '../src/cluster/read-protocol.js';
 import { SqlEngine } from '../src/sql/engine.js';
@@ -15,6 +16,7 @@ if (port === null) throw new Error('workers/snapshot.ts runs as a worker thread'
 
 const { path } = workerData as ReadWorkerData;
 const db = new Database(path, { readonly: true, fileMustExist: true });
+setPageCache(db, 'read');
 const engine = await SqlEngine.create(db);
 const readMarker = db.prepare('SELECT slot, changed FROM _paxosql_applied WHERE id = 1');
 

@@ -45,6 +45,13 @@ export class LogThread {
     if (reply.op === 'compact') this.first = reply.firstSlot;
   }
 
+  /** Durable entries fromSlot..toSlot, in order, up to the first missing slot. */
+  async read(fromSlot: Slot, toSlot: Slot): Promise<readonly AcceptedEntry[]> {
+    const reply = await this.call({ op: 'read', fromSlot, toSlot });
+    if (reply.op !== 'read') throw new Error('paxos log thread answered the wrong request');
+    return reply.entries;
+  }
+
   async close(): Promise<void> {
     await this.call({ op: 'close' }).catch(() => undefined);
     await this.worker.terminate();

@@ -10,7 +10,7 @@ import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import { formatBallot } from '../paxos/ballot.js';
 import { PaxosNode, type PaxosStatus } from '../paxos/node.js';
-import { vouchesForDurableState, type Message, type NodeId, type PaxosConfig, type Ready, type Slot, type TxRequestMsg } from '../paxos/types.js';
+import { vouchesForDurableState, type Fetch, type Message, type NodeId, type PaxosConfig, type Ready, type Slot, type TxRequestMsg } from '../paxos/types.js';
 import { LogThread } from './log-thread.js';
 import { listSnapshots, pruneSnapshots, type SnapshotInfo } from '../storage/snapshot.js';
 import { SnapshotFetcher, SnapshotServer } from './snapshot-transfer.js';
@@ -84,6 +84,8 @@ export class ClusterNode {
   private log!: LogThread;
   /** A Ready's persist is running on the log thread; the next Ready waits for it. */
   private persisting = false;
+  /** Peers with a read of released entries from paxos.db under way (one each). */
+  private readonly fetching = new Set<NodeId>();
   private transport!: TcpTransport;
   private applyPool!: Piscina;
   private readPool!: Piscina;
@@ -313,11 +315,30 @@ export class ClusterNode {
       this.applyQueue.push({ slot: e.slot, time: e.value.kind === 'batch' ? e.value.time : 0, commands: e.value.kind === 'batch' ? e.value.commands : [] });
     }
     for (const rs of ready.readStates) this.onReadState(rs);
+    for (const fetch of ready.fetches) this.serveFetch(fetch);
     if (ready.snapshot !== null && !this.snapshotFetcher.busy && !this.installing) void this.catchUpFromSnapshot(ready.snapshot.from);
     this.core.advance();
     this.noteRole();
     this.kickApply();
     this.checkQuiesced();
+  }
+
+  /** A peer lags behind what this node released from memory: read those entries from paxos.db for the core to send. */
+  private serveFetch(fetch: Fetch): void {
+    if (this.fetching.has(fetch.to)) return; // it asks again while it still lags
+    this.fetching.add(fetch.to);
+    this.log.read(fetch.fromSlot, fetch.toSlot).then(
+      (entries) => {
+        this.fetching.delete(fetch.to);
+        if (this.stopped) return;
+        this.core.serveFetched(fetch, entries);
+        this.schedule();
+      },
+      (error: unknown) => {
+        this.fetching.delete(fetch.to);
+        if (!this.stopped) this.logger.error({ err: error, peer: fetch.to, from: fetch.fromSlot, to: fetch.toSlot }, 'could not read chosen entries from the Paxos log for a peer');
+      },
+    );
   }
 
   /** A failure the node cannot continue past without risking the log: stop. */
@@ -354,6 +375,8 @@ export class ClusterNode {
         this.noteSchema(reply.schema);
         for (const e of entries) for (const c of e.commands) this.appliedBytesSinceSnapshot += c.byteLength;
         this.onApplied(reply.applied, reply.outcomes);
+        // Applied entries live on in paxos.db (and peers are served from there): not in memory.
+        this.core.release(reply.applied);
         this.maybeSnapshot();
         this.kickApply();
         this.checkQuiesced();

@@ -254,6 +254,19 @@ export interface Ready {
    * (at `slot` or later), install it, then call restoreSnapshot().
    */
   readonly snapshot: { readonly from: NodeId; readonly slot: Slot } | null;
+  /**
+   * Peers asked for chosen entries this node applied and released from memory:
+   * read each range from the durable log (it may have been compacted since)
+   * and pass what was found to serveFetched().
+   */
+  readonly fetches: readonly Fetch[];
+}
+
+/** Chosen entries fromSlot..toSlot, to read from the durable log and send to `to`. */
+export interface Fetch {
+  readonly to: NodeId;
+  readonly fromSlot: Slot;
+  readonly toSlot: Slot;
 }
 
 export type Role = 'follower' | 'precandidate' | 'candidate' | 'leader';
@@ -298,7 +311,9 @@ export type PlantedBug =
   | 'commit-without-quorum'
   | 'read-without-quorum'
   /** A node that lost its disk votes at once, with its promises and accepts forgotten. */
-  | 'vote-after-wipe';
+  | 'vote-after-wipe'
+  /** An acceptor promises a candidate behind its released slots, reporting only the entries still in memory. */
+  | 'promise-without-released';
 
 /** What survives a crash: written by the runtime from each Ready, handed back at restart. */
 export interface DurableState {

@@ -71,6 +71,17 @@ export class MemoryPaxosLog implements PaxosLog {
     this.disk.syncs++;
   }
 
+  read(fromSlot: Slot, toSlot: Slot): AcceptedEntry[] {
+    this.assertUsable();
+    const out: AcceptedEntry[] = [];
+    for (let slot = Math.max(fromSlot, this.disk.firstSlot); slot <= toSlot; slot++) {
+      const e = this.disk.entries.get(slot);
+      if (e === undefined || slot !== fromSlot + out.length) break;
+      out.push(copyAcceptedEntry(e));
+    }
+    return out;
+  }
+
   compact(throughSlot: Slot): void {
     this.assertUsable();
     assertValidCompaction(throughSlot);

@@ -27,6 +27,11 @@ export interface PaxosLog {
    * Throws PaxosLogError if the promise would go backwards.
    */
   persist(promised: Ballot | null, accepted: readonly AcceptedEntry[]): void;
+  /**
+   * The durable entries fromSlot..toSlot in slot order, stopping at the first
+   * missing slot (compacted, or never accepted here).
+   */
+  read(fromSlot: Slot, toSlot: Slot): AcceptedEntry[];
   /** Drop every entry with slot <= throughSlot and durably move firstSlot() to throughSlot + 1. */
   compact(throughSlot: Slot): void;
   /** The lowest slot that may still be held (1 until the first compaction). */

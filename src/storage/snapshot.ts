@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Slot } from '../paxos/types.js';
+import { setPageCache } from './page-cache.js';
 
 export interface SnapshotInfo {
   /** Every log entry <= this slot is reflected in the snapshot, none above it. */
@@ -179,6 +180,7 @@ function assertReadableDatabase(file: string): void {
   let db: Database.Database | null = null;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true });
+    setPageCache(db, 'copy');
     const result: unknown = db.pragma('quick_check', { simple: true });
     if (result !== 'ok') throw new SnapshotError(`snapshot fails quick_check: ${String(result)}`);
   } catch (err) {

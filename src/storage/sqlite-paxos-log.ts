@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
 import type { AcceptedEntry, Ballot, Slot } from '../paxos/types.js';
 import { DecodeError, decodeValue, encodeValue } from '../transport/codec.js';
+import { setPageCache } from './page-cache.js';
 import {
   assertPromiseMonotonic,
   assertValidCompaction,
@@ -71,6 +72,7 @@ export class SqlitePaxosLog implements PaxosLog {
   private readonly deleteThrough: Database.Statement;
   private readonly updateFirstSlot: Database.Statement;
   private readonly selectEntries: Database.Statement;
+  private readonly selectRange: Database.Statement;
   private readonly persistTx: (promised: Ballot | null, entries: readonly EncodedEntry[]) => void;
   private readonly compactTx: (throughSlot: Slot) => void;
 
@@ -94,6 +96,7 @@ export class SqlitePaxosLog implements PaxosLog {
     this.logger = logger;
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    setPageCache(db, 'log');
     // One owner per paxos.db: a second process opening it gets SQLITE_BUSY
     // instead of two acceptors sharing (and corrupting) one promise.
     db.pragma('locking_mode = EXCLUSIVE');
@@ -124,6 +127,9 @@ export class SqlitePaxosLog implements PaxosLog {
     this.selectEntries = db.prepare(
       'SELECT slot, ballot_round, ballot_node, value FROM accepted WHERE slot >= ? ORDER BY slot',
     );
+    this.selectRange = db.prepare(
+      'SELECT slot, ballot_round, ballot_node, value FROM accepted WHERE slot BETWEEN ? AND ? ORDER BY slot',
+    );
     this.persistTx = db.transaction((promised: Ballot | null, entries: readonly EncodedEntry[]) => {
       if (promised !== null) this.updatePromise.run(promised.round, promised.node);
       for (const e of entries) this.insertEntry.run(e.slot, e.round, e.node, e.value);
@@ -150,6 +156,17 @@ export class SqlitePaxosLog implements PaxosLog {
     if (promised === null && entries.length === 0) return;
     this.persistTx(promised, entries);
     if (promised !== null) this.promised = { round: promised.round, node: promised.node };
+  }
+
+  read(fromSlot: Slot, toSlot: Slot): AcceptedEntry[] {
+    this.assertOpen();
+    const out: AcceptedEntry[] = [];
+    for (const row of this.selectRange.iterate(fromSlot, toSlot)) {
+      const e = rowToEntry(row);
+      if (e.slot !== fromSlot + out.length) break;
+      out.push(e);
+    }
+    return out;
   }
 
   compact(throughSlot: Slot): void {

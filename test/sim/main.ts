@@ -9,7 +9,7 @@ import type { PlantedBug } from '../../src/paxos/types.js';
 import { runSeeds, type SweepSummary } from './sweep.js';
 import { runSimulation } from './simulation.js';
 
-const BUGS: readonly PlantedBug[] = ['no-persist-promise', 'ignore-accepted', 'commit-without-quorum', 'read-without-quorum', 'vote-after-wipe'];
+const BUGS: readonly PlantedBug[] = ['no-persist-promise', 'ignore-accepted', 'commit-without-quorum', 'read-without-quorum', 'vote-after-wipe', 'promise-without-released'];
 
 function positiveInt(text: string): number {
   const n = Number(text);

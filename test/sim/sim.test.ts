@@ -66,6 +66,7 @@ describe('planted bugs are caught within 1,000 seeds', () => {
     { bug: 'commit-without-quorum', nodes: 3 },
     { bug: 'read-without-quorum', nodes: 3 },
     { bug: 'vote-after-wipe', nodes: 3 },
+    { bug: 'promise-without-released', nodes: 3 },
     { bug: 'no-persist-promise', nodes: 5 },
     { bug: 'commit-without-quorum', nodes: 5 },
   ];

@@ -11,6 +11,8 @@ import { vouchesForDurableState } from '../../src/paxos/types.js';
 import type {
   AcceptedEntry,
   Ballot,
+  ChosenEntry,
+  Fetch,
   Message,
   NodeId,
   PaxosConfig,
@@ -41,6 +43,8 @@ export interface FaultCounts {
   pauses: number;
   snapshots: number;
   wipes: number;
+  /** Catch-up served from the durable log (entries released from memory); not a fault, counted to show the path runs. */
+  fetches: number;
 }
 
 export interface SimResult {
@@ -90,7 +94,8 @@ type SimEvent =
   | { readonly kind: 'resume'; readonly node: NodeId; readonly incarnation: number }
   | { readonly kind: 'heal-partition'; readonly partition: number }
   | { readonly kind: 'heal-all' }
-  | { readonly kind: 'snapshot'; readonly to: NodeId; readonly from: NodeId; readonly incarnation: number };
+  | { readonly kind: 'snapshot'; readonly to: NodeId; readonly from: NodeId; readonly incarnation: number }
+  | { readonly kind: 'fetch'; readonly node: NodeId; readonly incarnation: number; readonly fetch: Fetch };
 
 /** What survives a crash: exactly what the runtime persisted from Readys, plus the applied state. */
 interface Disk {
@@ -174,9 +179,11 @@ class Simulation {
   private nextReadId = 1;
   private readonly violations: string[] = [];
   private readonly livenessFailures: string[] = [];
-  private readonly faults: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0, wipes: 0 };
+  private readonly faults: FaultCounts = { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0, wipes: 0, fetches: 0 };
   /** Compact every this many applied slots (0: never); half the runs compact. */
   private readonly compactEvery: number;
+  /** -1: never release; else release through the applied slot minus up to this many. */
+  private readonly releaseLag: number;
   private readonly tail: string[] = [];
   private traceTail: string[] = [];
 
@@ -191,6 +198,8 @@ class Simulation {
     this.lossRate = this.rng.next() * 0.3;
     this.dupRate = this.rng.next() * 0.1;
     this.compactEvery = this.rng.chance(0.5) ? this.rng.between(5, 40) : 0;
+    // A third of the runs never release applied values (the core serves catch-up from memory).
+    this.releaseLag = this.rng.chance(1 / 3) ? -1 : this.rng.int(4);
   }
 
   run(): SimResult {
@@ -261,6 +270,8 @@ class Simulation {
         return this.healAll();
       case 'snapshot':
         return this.transferSnapshot(event.to, event.from, event.incarnation);
+      case 'fetch':
+        return this.serveFetch(event.node, event.incarnation, event.fetch);
     }
   }
 
@@ -355,7 +366,11 @@ class Simulation {
           incarnation: node.incarnation,
         });
       }
+      for (const fetch of ready.fetches) {
+        this.queue.push(this.now + this.rng.between(0, 3), { kind: 'fetch', node: node.id, incarnation: node.incarnation, fetch });
+      }
       core.advance();
+      this.maybeRelease(node, core);
       this.maybeCompact(node, core);
       if (this.wiped.has(node.id) && core.status().voting) {
         this.wiped.delete(node.id);
@@ -364,6 +379,28 @@ class Simulation {
       const after = core.describe();
       if (after !== before) this.trace(`n${node.id} ${before} -> ${after}`);
     }
+  }
+
+  /** In runs that release, drop applied values from the core's memory (at once, or a few slots behind). */
+  private maybeRelease(node: SimNode, core: PaxosNode): void {
+    if (this.releaseLag < 0) return;
+    const through = Math.min(node.disk.applied - this.rng.int(this.releaseLag + 1), core.status().handedOut);
+    if (through > 0) core.release(through);
+  }
+
+  /** A fetch read from the durable log, as the runtime's log thread does: what is still there, in order. */
+  private serveFetch(id: NodeId, incarnation: number, fetch: Fetch): void {
+    const node = this.node(id);
+    if (node.core === null || node.paused || node.incarnation !== incarnation) return;
+    const entries: ChosenEntry[] = [];
+    for (let slot = fetch.fromSlot; slot <= fetch.toSlot; slot++) {
+      const e = node.disk.accepted.get(slot);
+      if (e === undefined) break;
+      entries.push({ slot, value: e.value });
+    }
+    this.faults.fetches++;
+    node.core.serveFetched(fetch, entries);
+    this.drain(node);
   }
 
   /** In runs that compact, keep the log short: snapshot and drop entries below the applied slot. */

@@ -29,7 +29,7 @@ export function runSeeds(options: SweepOptions): SweepSummary {
     violations: 0,
     liveness_failures: 0,
     chosen: 0,
-    faults: { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0, wipes: 0 },
+    faults: { dropped: 0, duplicated: 0, crashes: 0, partitions: 0, pauses: 0, snapshots: 0, wipes: 0, fetches: 0 },
     first_failing_seed: null,
     first_violating_seed: null,
   };
@@ -44,6 +44,7 @@ export function runSeeds(options: SweepOptions): SweepSummary {
     summary.faults.pauses += result.faults.pauses;
     summary.faults.snapshots += result.faults.snapshots;
     summary.faults.wipes += result.faults.wipes;
+    summary.faults.fetches += result.faults.fetches;
     const violated = result.violations.length > 0;
     const stuck = result.livenessFailures.length > 0;
     if (violated) summary.violations++;

@@ -434,6 +434,44 @@ describe('compaction and snapshots', () => {
     expect(offered.status().commit).toBe(c.node(a).status().commit);
   });
 
+  it('a follower behind what the others released from memory catches up from their durable log', () => {
+    const c = new TestCluster(3);
+    c.releaseApplied = true;
+    const a = c.electLeader();
+    c.tickAll(3);
+    const f = c.ids.find((i) => i !== a)!;
+    const others = (m: Message) => m.to !== f && m.from !== f;
+    for (let i = 0; i < 6; i++) c.node(a).propose([cmd(`w${i}`)]);
+    c.deliverAll(others);
+    c.tickAll(3, others);
+    expect(c.appliedTexts(a).filter((t) => t !== '-')).toHaveLength(6);
+    expect(c.appliedTexts(f)).toEqual([]);
+    // f reconnects: the slots it lacks are only in the others' durable logs now.
+    c.tickAll(10);
+    expect(c.fetchesServed).toBeGreaterThan(0);
+    expect(c.appliedTexts(f)).toEqual(c.appliedTexts(a));
+    expect(c.snapshotsWanted.get(f)).toEqual([]);
+  });
+
+  it('serves a fetch that compaction overtook with a snapshot offer instead', () => {
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env, { promised: { round: 0, node: 1 }, accepted: [], applied: 10, compactedThrough: 4 });
+    n.step({ type: 'catchup', from: 2, to: 1, fromSlot: 6, toSlot: 20 });
+    const r = drain(n);
+    expect(r.messages).toEqual([]);
+    expect(r.fetches).toEqual([{ to: 2, fromSlot: 6, toSlot: 10 }]);
+    n.compact(8);
+    n.serveFetched(r.fetches[0]!, []); // the log was compacted before the read
+    expect(drain(n).messages).toEqual([{ type: 'snapshot-offer', from: 1, to: 2, slot: 8 }]);
+  });
+
+  it('an acceptor refuses to promise below what it released: a candidate that far behind must not lead', () => {
+    const n = new PaxosNode(testConfig(1, [1, 2, 3]), env, { promised: { round: 0, node: 1 }, accepted: [], applied: 10, compactedThrough: 0 });
+    n.step({ type: 'prepare', from: 2, to: 1, ballot: { round: 3, node: 2 }, fromSlot: 5 });
+    expect(n.hasReady()).toBe(false);
+    n.step({ type: 'prepare', from: 2, to: 1, ballot: { round: 3, node: 2 }, fromSlot: 11 });
+    expect(drain(n).messages.map((m) => m.type)).toEqual(['promise']);
+  });
+
   it('reports the snapshot to fetch in the Ready', () => {
     const n = new PaxosNode(testConfig(1, [1, 2, 3]), env);
     n.step({ type: 'snapshot-offer', from: 2, to: 1, slot: 40 });

@@ -42,6 +42,9 @@ export class TestCluster {
   readonly durable = new Map<NodeId, { promised: DurableState['promised']; accepted: Map<number, DurableState['accepted'][number]> }>();
   pending: Message[] = [];
   readonly ids: NodeId[];
+  /** Release applied entries from each core's memory after every Ready, as the runtime does. */
+  releaseApplied = false;
+  fetchesServed = 0;
 
   constructor(size: number, private readonly overrides: Partial<PaxosConfig> = {}, seed = 1) {
     this.ids = Array.from({ length: size }, (_, i) => i + 1);
@@ -78,7 +81,16 @@ export class TestCluster {
     this.applied.get(id)!.push(...ready.committed);
     this.reads.get(id)!.push(...ready.readStates);
     if (ready.snapshot !== null) this.snapshotsWanted.get(id)!.push(ready.snapshot);
-    this.node(id).advance();
+    const node = this.node(id);
+    node.advance();
+    // The runtime's part of a fetch: read the released entries from the durable log.
+    for (const f of ready.fetches) {
+      const entries = [];
+      for (let slot = f.fromSlot; slot <= f.toSlot && disk.accepted.has(slot); slot++) entries.push({ slot, value: disk.accepted.get(slot)!.value });
+      this.fetchesServed++;
+      node.serveFetched(f, entries);
+    }
+    if (this.releaseApplied) node.release(node.status().handedOut);
   }
 
   /** Deliver queued messages (and those they cause) until quiet; `allow` drops the rest. */

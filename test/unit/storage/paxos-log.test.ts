@@ -129,6 +129,15 @@ describe.each([
     expect(log.load().accepted.map((e) => e.slot)).toEqual([4, 5, 6]);
   });
 
+  it('reads a range of entries in slot order, stopping at the first slot it does not hold', () => {
+    log.persist(b(1, 1), [1, 2, 3, 4, 6].map((s) => entry(s, b(1, 1))));
+    log.compact(1);
+    expect(log.read(2, 4)).toEqual([2, 3, 4].map((s) => entry(s, b(1, 1))));
+    expect(log.read(3, 10).map((e) => e.slot)).toEqual([3, 4]); // 5 is missing: nothing after it
+    expect(log.read(1, 3)).toEqual([]); // compacted: the range does not start where asked
+    expect(log.read(7, 9)).toEqual([]);
+  });
+
   it('does not alias the caller buffers in either direction', () => {
     const cmd = Uint8Array.from([1, 2, 3]);
     log.persist(b(1, 1), [entry(1, b(1, 1), { kind: 'batch', time: 1, commands: [cmd] })]);
