@@ -71,6 +71,26 @@ export function benchOptionsFrom(raw: RawBenchOptions): BenchOptions {
   };
 }
 
+/**
+ * Ctrl-C, a kill, a closed terminal, or a reader that stopped reading
+ * (`paxosql bench | head`): exit at once, which kills the bench's own nodes
+ * (LocalCluster's exit hook) rather than leaving them running. Exit codes as a
+ * shell reports a death by that signal.
+ */
+function exitOnInterruption(): void {
+  const codes = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
+  for (const [signal, code] of Object.entries(codes)) {
+    process.once(signal, () => {
+      process.stderr.write(`paxosql bench: interrupted (${signal}); stopping the run's nodes\n`);
+      process.exit(code);
+    });
+  }
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(141); // 128 + SIGPIPE
+  });
+}
+
 /** The command's action: exit code 2 for bad options, 1 when the acknowledged-writes check fails. */
 export async function benchCommand(raw: RawBenchOptions): Promise<void> {
   let options: BenchOptions;
@@ -82,6 +102,7 @@ export async function benchCommand(raw: RawBenchOptions): Promise<void> {
     process.exit(2);
   }
   const logger = pino({ level: raw.logLevel ?? 'warn' }, pino.destination(2));
+  exitOnInterruption();
   try {
     const results = await runBench(options, { logger });
     if (!results.check.pass) process.exitCode = 1;

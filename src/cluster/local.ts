@@ -12,6 +12,27 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { NODE_ENV, NODE_V8_FLAGS } from './process-settings.js';
 
+/**
+ * Node processes and temporary directories of clusters not stopped yet. If
+ * this process exits without stop() — an uncaught error, process.exit(), a
+ * signal handler that exits, `paxosql bench | head` (EPIPE) — its nodes must
+ * not live on as orphans, serving nobody and burning CPU: they are killed and
+ * their temporary directories removed in the exit hook (which may only do
+ * synchronous work).
+ */
+const liveNodes = new Set<ChildProcess>();
+const ownedDirs = new Set<string>();
+let exitHookInstalled = false;
+
+function cleanUpOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of liveNodes) child.kill('SIGKILL');
+    for (const dir of ownedDirs) rmSync(dir, { recursive: true, force: true });
+  });
+}
+
 /** The compiled CLI, also when this module runs from TypeScript sources (tests). */
 export const CLI = (() => {
   const here = import.meta.dirname;
@@ -79,6 +100,8 @@ export class LocalCluster {
     this.ownsDir = options.dir === undefined;
     this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'paxosql-'));
     mkdirSync(this.dir, { recursive: true });
+    cleanUpOnExit();
+    if (this.ownsDir) ownedDirs.add(this.dir);
     this.logLevel = options.logLevel ?? 'info';
     this.onUnexpectedExit = options.onUnexpectedExit;
     this.ids = Array.from({ length: options.nodes }, (_, i) => i + 1);
@@ -180,7 +203,9 @@ export class LocalCluster {
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     this.processes.set(id, child);
+    liveNodes.add(child);
     child.on('exit', (code, signal) => {
+      liveNodes.delete(child);
       if (this.processes.get(id) === child) this.processes.delete(id);
       this.paused.delete(id);
       if (!this.expectingExit.delete(id)) this.onUnexpectedExit?.(id, code, signal);
@@ -291,6 +316,7 @@ export class LocalCluster {
   async stop(options: { keepFiles?: boolean; signal?: NodeJS.Signals } = {}): Promise<void> {
     await Promise.all([...this.processes.keys()].map((id) => this.kill(id, options.signal ?? 'SIGKILL')));
     for (const log of this.logs.values()) log.end();
+    ownedDirs.delete(this.dir);
     if (this.ownsDir && options.keepFiles !== true) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -3,7 +3,7 @@
 // input gets a message that says what to fix.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -92,6 +92,78 @@ describe('paxosql dev', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     child = null;
+  });
+});
+
+/** Pids of the processes whose command line mentions `text` (here: a cluster's directory). */
+function pidsMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('paxosql bench, interrupted', () => {
+  const out = mkdtempSync(join(tmpdir(), 'paxosql-bench-cli-'));
+  const leftovers: number[] = [];
+  afterAll(() => {
+    for (const pid of leftovers) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  /** Starts a 30 s bench, waits for its first progress line; returns it, its cluster directory and its nodes' pids. */
+  async function startBench(name: string): Promise<{ child: ChildProcess; dir: string; nodes: number[] }> {
+    const child = spawn(process.execPath, [CLI, 'bench', '--duration', '30s', '--clients', '4', '--out', join(out, name)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const printed = await waitForOutput(child, /^\s+1s\s+writes\/s/m, 90_000);
+    const dir = /cluster in (\S+)/.exec(printed)?.[1];
+    expect(dir).toBeDefined();
+    const nodes = pidsMentioning(dir!);
+    leftovers.push(...nodes);
+    expect(nodes).toHaveLength(3);
+    return { child, dir: dir!, nodes };
+  }
+
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)('%s stops the run and its nodes, and removes the cluster directory', async (signal, code) => {
+    const { child, dir, nodes } = await startBench(signal);
+    const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    child.kill(signal);
+    expect(await exited).toBe(code);
+    await waitUntil(() => nodes.every((pid) => !alive(pid)), 10_000, 'the nodes to be gone');
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a reader that stops reading (paxosql bench | head) ends the run and its nodes too', async () => {
+    const { child, nodes } = await startBench('epipe');
+    const exited = new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+    child.stdout?.destroy(); // the next progress line meets a closed pipe
+    expect(await exited).toBe(141);
+    await waitUntil(() => nodes.every((pid) => !alive(pid)), 10_000, 'the nodes to be gone');
   });
 });
 

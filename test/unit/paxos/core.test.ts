@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareBallots, nextBallot, ZERO_BALLOT } from '../../../src/paxos/ballot.js';
 import { NOOP, PaxosInvariantError, PaxosNode } from '../../../src/paxos/node.js';
-import type { AcceptMsg, Message, PrepareMsg, PromiseMsg } from '../../../src/paxos/types.js';
+import type { AcceptMsg, Message, NodeId, PrepareMsg, PromiseMsg } from '../../../src/paxos/types.js';
 import { cmd, TestCluster, testConfig, text } from './harness.js';
 
 const env = { random: () => 0.5, now: () => 1234 };
@@ -409,8 +409,8 @@ describe('the Ready contract and restarts', () => {
 });
 
 describe('compaction and snapshots', () => {
-  it('a follower behind the leader\'s compaction point is offered a snapshot and resumes after restoring it', () => {
-    const c = new TestCluster(3);
+  /** A leader `a` and a follower `f` cut off while six writes are chosen and applied by the others. */
+  function leaveFollowerBehind(c: TestCluster): { a: NodeId; f: NodeId } {
     const a = c.electLeader();
     c.tickAll(3);
     const f = c.ids.find((i) => i !== a)!;
@@ -418,6 +418,12 @@ describe('compaction and snapshots', () => {
     for (let i = 0; i < 6; i++) c.node(a).propose([cmd(`w${i}`)]);
     c.deliverAll(others);
     c.tickAll(3, others);
+    return { a, f };
+  }
+
+  it('a follower behind the leader\'s compaction point is offered a snapshot and resumes after restoring it', () => {
+    const c = new TestCluster(3);
+    const { a, f } = leaveFollowerBehind(c);
     const commit = c.node(a).status().commit;
     for (const id of c.ids) if (id !== f) c.node(id).compact(commit);
     // f reconnects: it cannot get the compacted slots from the log.
@@ -437,13 +443,7 @@ describe('compaction and snapshots', () => {
   it('a follower behind what the others released from memory catches up from their durable log', () => {
     const c = new TestCluster(3);
     c.releaseApplied = true;
-    const a = c.electLeader();
-    c.tickAll(3);
-    const f = c.ids.find((i) => i !== a)!;
-    const others = (m: Message) => m.to !== f && m.from !== f;
-    for (let i = 0; i < 6; i++) c.node(a).propose([cmd(`w${i}`)]);
-    c.deliverAll(others);
-    c.tickAll(3, others);
+    const { a, f } = leaveFollowerBehind(c);
     expect(c.appliedTexts(a).filter((t) => t !== '-')).toHaveLength(6);
     expect(c.appliedTexts(f)).toEqual([]);
     // f reconnects: the slots it lacks are only in the others' durable logs now.
