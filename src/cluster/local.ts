@@ -52,6 +52,14 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** A node process ended while it was being started. */
+export class NodeExitedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NodeExitedError';
+  }
+}
+
 export interface NodeStatus {
   id: number;
   role: string;
@@ -60,6 +68,8 @@ export interface NodeStatus {
   commit: number;
   applied: number;
   logFirstSlot: number;
+  /** 'yes', or why not (a node that started with no state votes once it has caught up). */
+  voting: string;
 }
 
 export interface ClusterOptions {
@@ -125,9 +135,25 @@ export class LocalCluster {
     }
   }
 
-  /** Start a cluster and wait until every node serves Postgres clients. */
+  /**
+   * Start a cluster and wait until every node serves Postgres clients and
+   * votes. With ports of our choosing, a start that lost a port to another
+   * process between choosing and binding it (parallel test files do this) is
+   * retried on fresh ports.
+   */
   static async start(options: ClusterOptions): Promise<LocalCluster> {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await LocalCluster.startOnce(options);
+      } catch (error) {
+        const retry = options.basePort === undefined && options.dir === undefined && error instanceof NodeExitedError && attempt < 3;
+        if (!retry) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: ClusterOptions): Promise<LocalCluster> {
     let pgPorts: number[];
     let peerPorts: number[];
     if (options.basePort === undefined) {
@@ -143,8 +169,14 @@ export class LocalCluster {
     const cluster = new LocalCluster(pgPorts, peerPorts, options);
     try {
       await Promise.all(cluster.ids.map((id) => cluster.startNode(id)));
+      // Every node a voting member before anyone relies on the cluster: a node
+      // that came up after the others had chosen a slot (a slow start) votes
+      // only once it has caught up, and until then a 5-node cluster with two
+      // nodes down would have two voters of five.
+      await cluster.waitFor(async () => (await cluster.statuses()).filter((s) => s.voting === 'yes').length === cluster.ids.length, 60_000, 'every node to vote');
     } catch (error) {
-      await cluster.stop({ keepFiles: true });
+      // A port lost to another process is not worth keeping the files for.
+      await cluster.stop({ keepFiles: !(error instanceof NodeExitedError) || options.dir !== undefined });
       throw error;
     }
     return cluster;
@@ -211,7 +243,13 @@ export class LocalCluster {
       if (!this.expectingExit.delete(id)) this.onUnexpectedExit?.(id, code, signal);
     });
     // Generous: on a loaded two-core machine a node's worker threads take a while to load the SQL parser.
-    await this.waitFor(async () => (await this.tryStatus(id)) !== null, 60_000, `node ${id} to serve`);
+    // A node that exits meanwhile (its port taken, a bad config) fails the start at once.
+    await this.waitFor(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new NodeExitedError(`node ${id} exited (${child.signalCode ?? `code ${child.exitCode}`}) before serving; see ${this.logPath(id)}`);
+      }
+      return (await this.tryStatus(id)) !== null;
+    }, 60_000, `node ${id} to serve`);
   }
 
   /** kill -9 (or another signal), and wait until the process is gone. */

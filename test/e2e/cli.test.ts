@@ -196,6 +196,22 @@ describe('paxosql command line', () => {
     }
   });
 
+  it('dev on a port that is taken fails at once and says which node and where its log is', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paxosql-cli-'));
+    const base = await freeDevBasePort();
+    const squatter = createServer();
+    await new Promise<void>((done) => squatter.listen(base, '127.0.0.1', () => done()));
+    try {
+      const r = spawnSync(process.execPath, [CLI, 'dev', '--data', join(dir, 'data'), '--base-port', String(base)], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status).toBe(1);
+      // Noticed when the node exits, not after the 60 s a start gives a slow node.
+      expect(r.stderr).toMatch(/the cluster did not start: node 1 exited \(code \d+\) before serving; see .*node-1\.log/);
+    } finally {
+      squatter.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('passwd prints a SCRAM-SHA-256 verifier', () => {
     const r = run(['passwd', 'secret']);
     expect(r.status).toBe(0);
