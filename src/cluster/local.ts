@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import pg from 'pg';
 import { NODE_ENV, NODE_V8_FLAGS } from './process-settings.js';
 
@@ -116,7 +116,10 @@ export class LocalCluster {
     this.onUnexpectedExit = options.onUnexpectedExit;
     this.ids = Array.from({ length: options.nodes }, (_, i) => i + 1);
     const config: Record<string, unknown> = {
-      clusterId: 'local',
+      // One id per cluster directory: test files run in parallel, and a node
+      // dialing a port that another cluster's node took over (a killed node's
+      // port, reused) must be refused at the handshake, not join in.
+      clusterId: `local-${basename(this.dir)}`,
       dataDir: join(this.dir, 'data'),
       auth: 'trust',
       tickMs: 10,
