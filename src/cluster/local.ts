@@ -13,7 +13,7 @@ import pg from 'pg';
 import { NODE_ENV, NODE_V8_FLAGS } from './process-settings.js';
 
 /**
- * Node processes and temporary directories of clusters not stopped yet. If
+ * Node processes, and temporary directories of started clusters, not stopped yet. If
  * this process exits without stop() — an uncaught error, process.exit(), a
  * signal handler that exits, `paxosql bench | head` (EPIPE) — its nodes must
  * not live on as orphans, serving nobody and burning CPU: they are killed and
@@ -111,7 +111,6 @@ export class LocalCluster {
     this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'paxosql-'));
     mkdirSync(this.dir, { recursive: true });
     cleanUpOnExit();
-    if (this.ownsDir) ownedDirs.add(this.dir);
     this.logLevel = options.logLevel ?? 'info';
     this.onUnexpectedExit = options.onUnexpectedExit;
     this.ids = Array.from({ length: options.nodes }, (_, i) => i + 1);
@@ -182,6 +181,8 @@ export class LocalCluster {
       await cluster.stop({ keepFiles: !(error instanceof NodeExitedError) || options.dir !== undefined });
       throw error;
     }
+    // Removed at exit unless stopped first; one still starting keeps its logs (a start that hung).
+    if (cluster.ownsDir) ownedDirs.add(cluster.dir);
     return cluster;
   }
 
