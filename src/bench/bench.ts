@@ -140,6 +140,7 @@ async function measure(
   const recorder = new Recorder(() => performance.now() - t0);
   const events: BenchEvent[] = [];
   const progress = startProgress(recorder, events, options.durationMs, out);
+  const cpuAtStart = process.cpuUsage();
   const [outcome] = await Promise.all([
     runLoad({
       urls: target.urls,
@@ -162,6 +163,7 @@ async function measure(
       logger,
     }),
   ]);
+  const loadCpu = process.cpuUsage(cpuAtStart);
   await progress.finish();
   // Bring back the nodes still down, so that every replica can be checked; a target node without --restart-cmd stays down.
   const driver = target.driver;
@@ -176,6 +178,7 @@ async function measure(
     startedAt,
     parameters: describeParameters(options, target.urls),
     machine: machineInfo(loadAverageStart),
+    loadGenerator: loadGeneratorCpu(loadCpu, seconds, options.durationMs),
     totals: totalsOf(seconds, outcome, recorder.errorTotals(), recorder.latency(), options.durationMs),
     seconds,
     events: sortedEvents,
@@ -186,6 +189,16 @@ async function measure(
       durationMs: options.durationMs,
     }),
     check,
+  };
+}
+
+function loadGeneratorCpu(cpu: NodeJS.CpuUsage, seconds: readonly { writes: number; reads: number }[], durationMs: number): BenchResults['loadGenerator'] {
+  const cpuMs = (cpu.user + cpu.system) / 1000;
+  const operations = seconds.reduce((n, s) => n + s.writes + s.reads, 0);
+  return {
+    cpuMs: Math.round(cpuMs),
+    coresBusy: Math.round((cpuMs / durationMs) * 100) / 100,
+    cpuMicrosecondsPerOperation: Math.round((cpuMs * 1000) / Math.max(1, operations) * 10) / 10,
   };
 }
 

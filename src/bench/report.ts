@@ -40,6 +40,16 @@ export interface BenchResults {
     readonly accounts: number;
   };
   readonly machine: MachineInfo;
+  /**
+   * CPU of this process (the clients) while the load ran. On a machine it
+   * shares with the servers, that CPU is theirs no longer: a lighter load
+   * generator (pgbench) can measure them higher.
+   */
+  readonly loadGenerator: {
+    readonly cpuMs: number;
+    readonly coresBusy: number;
+    readonly cpuMicrosecondsPerOperation: number;
+  };
   readonly totals: {
     readonly writes: number;
     readonly reads: number;
@@ -147,6 +157,8 @@ export function summaryText(results: BenchResults, outDir: string): string {
   lines.push('');
   lines.push(`paxosql bench: ${p.workload} workload, ${p.clients} clients, ${p.nodes} node(s) (${p.target}), ${p.protocol} protocol, ${p.durationMs / 1000} s`);
   lines.push(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, node ${results.machine.node}, load average ${results.machine.loadAverageStart[0]} → ${results.machine.loadAverageEnd[0]}`);
+  const g = results.loadGenerator;
+  lines.push(`load generator (this process): ${g.coresBusy.toFixed(2)} of ${results.machine.cores} cores busy, ${g.cpuMicrosecondsPerOperation.toFixed(0)} µs of CPU per operation`);
   lines.push('');
   lines.push(
     table([

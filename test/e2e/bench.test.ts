@@ -39,6 +39,10 @@ describe('paxosql bench, 10 s with a leader kill at 4 s', () => {
     expect(json.parameters).toMatchObject({ nodes: 3, clients: 16, durationMs: 10_000, workload: 'insert', protocol: 'extended', kills: ['leader@4s'] });
     expect(json.machine.cores).toBeGreaterThan(0);
     expect(json.machine.node).toBe(process.version);
+    // What the clients themselves cost: on a shared machine, CPU the servers did not get.
+    expect(json.loadGenerator.cpuMs).toBeGreaterThan(0);
+    expect(json.loadGenerator.coresBusy).toBeCloseTo(json.loadGenerator.cpuMs / 10_000, 1);
+    expect(json.loadGenerator.cpuMicrosecondsPerOperation).toBeGreaterThan(0);
     expect(json.seconds).toHaveLength(10);
     for (const s of json.seconds) expect(Object.keys(s).sort()).toEqual(['errors', 'maxMs', 'p50Ms', 'p99Ms', 'reads', 'second', 'writes']);
     expect(json.totals.writes).toBe(json.seconds.reduce((n, s) => n + s.writes, 0));
@@ -87,6 +91,7 @@ describe('paxosql bench, 10 s with a leader kill at 4 s', () => {
     expect(progress).toHaveLength(10);
     expect(printed).toMatch(/kill leader \(node \d, leader\)/);
     expect(printed).toContain('acknowledged writes on every replica: PASS');
+    expect(printed).toMatch(/load generator \(this process\): \d+\.\d\d of \d+ cores busy, \d+ µs of CPU per operation/);
   });
 });
 
