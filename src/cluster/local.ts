@@ -177,8 +177,8 @@ export class LocalCluster {
       // nodes down would have two voters of five.
       await cluster.waitFor(async () => (await cluster.statuses()).filter((s) => s.voting === 'yes').length === cluster.ids.length, 60_000, 'every node to vote');
     } catch (error) {
-      // A port lost to another process is not worth keeping the files for.
-      await cluster.stop({ keepFiles: !(error instanceof NodeExitedError) || options.dir !== undefined });
+      // A port lost to another process is not worth keeping the files for (stop() never removes a directory given to us).
+      await cluster.stop({ keepFiles: !(error instanceof NodeExitedError) });
       throw error;
     }
     // Removed at exit unless stopped first; one still starting keeps its logs (a start that hung).

@@ -1,6 +1,7 @@
 // Messages between the runtime and a snapshot reader thread (workers/snapshot.ts),
 // which holds one read-only transaction open for a session's read-only
-// BEGIN … COMMIT: every statement of it reads the same snapshot.
+// BEGIN … COMMIT: every statement of it reads the same snapshot; and those of
+// the snapshot writer thread (workers/snapshot-writer.ts), which copies data.db.
 
 import type { ExecContext } from '../sql/functions.js';
 import type { QueryResult, SqlValue } from '../sql/types.js';
@@ -11,7 +12,7 @@ export type SnapshotReaderTask =
   | { readonly op: 'query'; readonly sql: string; readonly params: readonly SqlValue[]; readonly ctx: ExecContext }
   | { readonly op: 'end' };
 
-/** What the snapshot writer thread (workers/snapshot-writer.ts) answers, once, before it exits. */
+/** What the snapshot writer thread (workers/snapshot-writer.ts) answers to each request, in order. */
 export type SnapshotWriterReply =
   | { readonly ok: true; readonly slot: number; readonly path: string }
   | { readonly ok: false; readonly message: string };

@@ -73,10 +73,11 @@ export class MemoryPaxosLog implements PaxosLog {
 
   read(fromSlot: Slot, toSlot: Slot): AcceptedEntry[] {
     this.assertUsable();
+    if (fromSlot < this.disk.firstSlot) return []; // compacted: the range cannot start where asked
     const out: AcceptedEntry[] = [];
-    for (let slot = Math.max(fromSlot, this.disk.firstSlot); slot <= toSlot; slot++) {
+    for (let slot = fromSlot; slot <= toSlot; slot++) {
       const e = this.disk.entries.get(slot);
-      if (e === undefined || slot !== fromSlot + out.length) break;
+      if (e === undefined) break;
       out.push(copyAcceptedEntry(e));
     }
     return out;
