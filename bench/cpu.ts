@@ -98,8 +98,17 @@ async function measurePaxosql(seconds: number, killFollower: boolean): Promise<R
     });
     const processCpu = new Map(pids.map((pid) => [pid, cpuSeconds(pid) - (processBefore.get(pid) ?? 0)]));
     const byRole = new Map<Role, number>();
+    // Per node too: the leader serves every client's protocol work, the followers only replicate and apply.
+    const byNode = new Map<string, Map<Role, number>>();
     for (const [pid, roles] of threads) {
-      for (const [tid, role] of roles) byRole.set(role, (byRole.get(role) ?? 0) + cpuSeconds(pid, tid) - (before.get(`${pid}/${tid}`) ?? 0));
+      const id = cluster.ids[pids.indexOf(pid)] as number;
+      const nodeRoles = new Map<Role, number>();
+      byNode.set(`${id}${id === leader ? ' (leader)' : ''}`, nodeRoles);
+      for (const [tid, role] of roles) {
+        const seconds = cpuSeconds(pid, tid) - (before.get(`${pid}/${tid}`) ?? 0);
+        byRole.set(role, (byRole.get(role) ?? 0) + seconds);
+        nodeRoles.set(role, (nodeRoles.get(role) ?? 0) + seconds);
+      }
       // The snapshot writer starts at a node's first snapshot (threads that ended meanwhile are not seen).
       for (const tid of nodeThreads(pid).keys()) {
         if (roles.has(tid)) continue;
@@ -115,6 +124,7 @@ async function measurePaxosql(seconds: number, killFollower: boolean): Promise<R
       microsecondsPerWrite: perWrite(total),
       microsecondsPerWritePerNode: Math.round(perWrite(total) / 3 * 10) / 10,
       byThread: Object.fromEntries([...byRole].sort((a, b) => b[1] - a[1]).map(([role, s]) => [role, perWrite(s)])),
+      byNode: Object.fromEntries([...byNode].map(([node, roles]) => [node, Object.fromEntries([...roles].filter(([, s]) => s > 0).map(([role, s]) => [role, perWrite(s)]))])),
       loadGeneratorMicrosecondsPerWrite,
       ...(killFollower ? { followerKill: await afterFollowerKill(cluster, leader, seconds, writes, processCpu) } : {}),
     };

@@ -53,8 +53,14 @@ export class SqlEngine {
   private readonly tableExistsStatement: Database.Statement;
   private readonly columnCache = new Map<string, readonly ColumnInfo[] | null>();
   private readonly rowidTypeCache = new Map<string, Map<string, PgType>>();
-  private rowidTypeVersion = -1;
-  private columnCacheVersion = -1;
+  /**
+   * The schema every cache above describes. Any change (DDL here, DDL applied
+   * by another connection, a snapshot installed under this one) empties them
+   * all; a version is compared for equality only, never as a key, so a
+   * snapshot whose counter happens to repeat an old value cannot revive a
+   * stale entry.
+   */
+  private cachedSchemaVersion = -1;
   private activeContext: ExecContext | null = null;
   private randomSource: SeededRandom = new SeededRandom(0);
   private randomSeed: bigint | null = null;
@@ -127,8 +133,8 @@ export class SqlEngine {
     }
   }
 
-  /** Runs an already translated statement (e.g. one carried by a log entry). */
-  executeTranslated(translated: TranslatedStatement, params: readonly SqlValue[], ctx: ExecContext): QueryResult {
+  /** Runs a statement translateParsed just returned (so the caches match the schema). */
+  private executeTranslated(translated: TranslatedStatement, params: readonly SqlValue[], ctx: ExecContext): QueryResult {
     if (params.length < translated.paramCount) {
       throw new SqlError('08P01', `bind message supplies ${params.length} parameters, but prepared statement requires ${translated.paramCount}`);
     }
@@ -171,25 +177,32 @@ export class SqlEngine {
   // Translation.
 
   private translateParsed(statement: ParsedStatement): TranslatedStatement {
-    const version = this.schemaVersion();
-    const key = `${version}\u0000${statement.text}`;
-    const cached = this.translations.get(key);
+    this.syncSchemaVersion();
+    const cached = this.translations.get(statement.text);
     if (cached !== undefined) return cached;
-    const translated = translateStatement(statement, this.schemaLookup(version));
-    this.translations.set(key, translated);
+    const translated = translateStatement(statement, this.schemaLookup());
+    this.translations.set(statement.text, translated);
     this.logger.debug({ source: statement.text, steps: translated.steps }, 'translated statement');
     return translated;
   }
 
-  private schemaVersion(): number {
-    return Number(this.schemaVersionStatement.get());
+  /**
+   * Empties every schema-derived cache when the schema changed since they
+   * were filled. Once per statement, before its translation: the one read of
+   * the schema version per statement (it is a query, and the apply path runs
+   * it for every command).
+   */
+  private syncSchemaVersion(): void {
+    const version = Number(this.schemaVersionStatement.get());
+    if (version === this.cachedSchemaVersion) return;
+    this.translations.clear();
+    this.statements.clear();
+    this.columnCache.clear();
+    this.rowidTypeCache.clear();
+    this.cachedSchemaVersion = version;
   }
 
-  private schemaLookup(version: number): SchemaLookup {
-    if (version !== this.columnCacheVersion) {
-      this.columnCache.clear();
-      this.columnCacheVersion = version;
-    }
+  private schemaLookup(): SchemaLookup {
     return {
       columnsOf: (table) => {
         const catalogColumns = catalogColumnsOf(table);
@@ -225,13 +238,8 @@ export class SqlEngine {
     });
   }
 
-  /** BIGSERIAL/SMALLSERIAL-like keys of a table (declared INTEGER for SQLite), cached per schema version. */
+  /** BIGSERIAL/SMALLSERIAL-like keys of a table (declared INTEGER for SQLite), cached until the schema changes. */
   private rowidTypes(table: string): Map<string, PgType> {
-    const version = this.schemaVersion();
-    if (version !== this.rowidTypeVersion) {
-      this.rowidTypeCache.clear();
-      this.rowidTypeVersion = version;
-    }
     let types = this.rowidTypeCache.get(table);
     if (types === undefined) {
       const sql = this.db.prepare("SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?").pluck().get(table);
@@ -266,9 +274,9 @@ export class SqlEngine {
     this.activeContext = ctx;
   }
 
+  /** A prepared step; callers have synced the schema version (translateParsed does). */
   private prepare(sql: string): Database.Statement {
-    const key = `${this.schemaVersion()}\u0000${sql}`;
-    const cached = this.statements.get(key);
+    const cached = this.statements.get(sql);
     if (cached !== undefined) return cached;
     let statement: Database.Statement;
     try {
@@ -276,14 +284,17 @@ export class SqlEngine {
     } catch (error) {
       throw toSqlError(error);
     }
-    this.statements.set(key, statement);
+    this.statements.set(sql, statement);
     return statement;
   }
 
   private runSteps(translated: TranslatedStatement, bind: Record<string, BindValue>): QueryResult {
     const steps = translated.steps;
-    // A statement with several steps (DROP TABLE a, b) must fail or succeed as a whole.
-    const atomic = steps.length > 1;
+    // A statement fails or succeeds as a whole, and the apply worker relies on
+    // it. One SQLite statement is atomic by itself; several steps (DROP TABLE
+    // a, b) are not, nor is a write whose returned rows are converted after it
+    // ran (INSERT … RETURNING: a conversion error must undo the insert).
+    const atomic = steps.length > 1 || this.writesAndReturnsRows(steps[0]);
     if (atomic) this.db.exec('SAVEPOINT paxosql_statement');
     try {
       let result: QueryResult = { command: '', rowCount: 0, fields: null, rows: [] };
@@ -308,6 +319,13 @@ export class SqlEngine {
       }
       throw error;
     }
+  }
+
+  private writesAndReturnsRows(step: TranslatedStatement['steps'][number] | undefined): boolean {
+    // A step that runs only if its table exists is a DROP: no rows, and preparing it could fail.
+    if (step === undefined || step.onlyIfTableExists !== undefined) return false;
+    const statement = this.prepare(step.sql);
+    return statement.reader && !statement.readonly;
   }
 
   private readRows(statement: Database.Statement, translated: TranslatedStatement, bind: Record<string, BindValue>): QueryResult {

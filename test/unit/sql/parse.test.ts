@@ -58,3 +58,28 @@ describe('LruMap', () => {
     expect(lru.size).toBe(2);
   });
 });
+
+describe('LruMap (second chance)', () => {
+  it('keeps entries used since they were last passed over, and stays within capacity', () => {
+    const lru = new LruMap<number, number>(3);
+    for (const k of [1, 2, 3]) lru.set(k, k * 10);
+    lru.get(1);
+    lru.get(3);
+    lru.set(4, 40); // 1 gets a second chance, 2 (unused) goes
+    expect([1, 2, 3, 4].map((k) => lru.get(k))).toEqual([10, undefined, 30, 40]);
+    // Every entry is now flagged: the walk clears them all and evicts the oldest of them, never the new one.
+    lru.set(5, 50);
+    expect(lru.size).toBe(3);
+    expect([3, 4, 1, 5].map((k) => lru.get(k))).toEqual([undefined, 40, 10, 50]);
+  });
+
+  it('evicts at capacity even when every entry is in use', () => {
+    const lru = new LruMap<number, number>(100);
+    for (let k = 0; k < 10_000; k++) {
+      lru.set(k, k);
+      lru.get(k);
+      expect(lru.size).toBeLessThanOrEqual(100);
+    }
+    expect(lru.get(9_999)).toBe(9_999);
+  });
+});
