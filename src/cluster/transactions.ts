@@ -198,15 +198,28 @@ export class LeaderTransactions {
     if (tx === null || tx.key !== key) throw lost();
     this.open = null;
     try {
-      await this.host.apply({ op: 'tx-end' });
-      if (tx.writes.length === 0) return false;
-      const command: Command = { origin: { node: origin.node, session: origin.session, seq }, statements: tx.writes, time: tx.time, basedOn: tx.basedOn };
-      if (!this.host.isLeader()) throw notLeader();
-      this.host.proposeFirst(encodeCommand(command));
-      return true;
+      // Propose first, then roll the speculative transaction back while the
+      // entry is being chosen: the apply pipeline stays closed until release(),
+      // so the entry is applied after the rollback all the same, and the
+      // rollback's round trip to the apply worker is off the commit's path.
+      // The rollback happens whatever propose does: release() reopens the pipeline.
+      let proposed: boolean;
+      try {
+        proposed = tx.writes.length > 0 && this.propose(tx, origin, seq);
+      } finally {
+        await this.host.apply({ op: 'tx-end' });
+      }
+      return proposed;
     } finally {
       this.release();
     }
+  }
+
+  private propose(tx: OpenTransaction, origin: TxOrigin, seq: number): true {
+    const command: Command = { origin: { node: origin.node, session: origin.session, seq }, statements: tx.writes, time: tx.time, basedOn: tx.basedOn };
+    if (!this.host.isLeader()) throw notLeader();
+    this.host.proposeFirst(encodeCommand(command));
+    return true;
   }
 
   private async rollback(key: string): Promise<void> {

@@ -121,6 +121,27 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('a transaction too large for one log entry fails with 54000 at COMMIT, leaves nothing, and writing goes on', async () => {
+    await cluster.query(1, 'CREATE TABLE blobs (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const leader = await cluster.waitForLeader(20_000);
+    const c = await cluster.client(leader);
+    await c.query('BEGIN');
+    const mib = 'x'.repeat(1 << 20);
+    // Nine rows of 1 MiB: more than one entry holds (maxBatchBytes, 8 MiB by default).
+    for (let id = 1; id <= 9; id++) await c.query('INSERT INTO blobs VALUES ($1, $2)', [id, mib]);
+    await expect(c.query('COMMIT')).rejects.toMatchObject({ code: '54000' });
+    // The speculative transaction was rolled back on the leader: the next writes apply there and everywhere.
+    await c.query('BEGIN');
+    await c.query("INSERT INTO blobs VALUES (10, 'small')");
+    await c.query('COMMIT');
+    await c.query("INSERT INTO blobs VALUES (11, 'single')");
+    await c.end();
+    for (const id of cluster.ids) {
+      const r = await cluster.query(id, 'SELECT id FROM blobs ORDER BY id');
+      expect(r.rows).toEqual([{ id: 10 }, { id: 11 }]);
+    }
+  });
+
   it('a read-only transaction reads one snapshot and does not hold up writers', async () => {
     await cluster.query(1, 'CREATE TABLE snap (id INTEGER PRIMARY KEY)');
     await cluster.query(1, 'INSERT INTO snap VALUES (1)');
