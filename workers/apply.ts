@@ -17,8 +17,8 @@ import { setPageCache } from '../src/storage/page-cache.js';
 import { decodeCommand, type Command } from '../src/cluster/command.js';
 import { SqlEngine } from '../src/sql/engine.js';
 import { toSqlError } from '../src/sql/errors.js';
-import type { QueryResult, SqlValue } from '../src/sql/types.js';
-import type { ApplyTask, ApplyReply, CommandOutcome, EntryToApply } from '../src/cluster/apply-protocol.js';
+import type { QueryResult } from '../src/sql/types.js';
+import type { ApplyTask, ApplyReply, CommandOutcome, EntryToApply, TxExecReply, TxStatement } from '../src/cluster/apply-protocol.js';
 import { toWire } from '../src/cluster/wire-error.js';
 
 interface State {
@@ -53,9 +53,9 @@ export default async function handle(task: ApplyTask): Promise<ApplyReply> {
     case 'checksum':
       return checksum(requireState());
     case 'tx-begin':
-      return txBegin(requireState());
+      return txBegin(requireState(), task.readSince, task.first);
     case 'tx-exec':
-      return txExec(requireState(), task.sql, task.params, task.time, task.seed);
+      return txExec(requireState(), task);
     case 'tx-end':
       return txEnd(requireState());
     case 'close':
@@ -218,14 +218,21 @@ function runCommand(s: State, entry: EntryToApply, index: number, bytes: Uint8Ar
 // writes then go through the log and every replica, the leader included,
 // applies them with the same time and seeds on the same state.
 
-function txBegin(s: State): ApplyReply {
+function txBegin(s: State, readSince: number | null, first: TxStatement): ApplyReply {
   if (s.db.inTransaction) throw new Error('tx-begin inside a transaction');
   s.db.exec('BEGIN IMMEDIATE');
-  return { op: 'tx-begin', basedOn: Number(s.readApplied.get()), changed: Number(s.readChanged.get()) };
+  const basedOn = Number(s.readApplied.get());
+  // A transaction that read a snapshot at readSince may write only if nothing changed the database since.
+  if (readSince !== null && Number(s.readChanged.get()) > readSince) {
+    s.db.exec('ROLLBACK');
+    return { op: 'tx-begin', basedOn, first: null };
+  }
+  return { op: 'tx-begin', basedOn, first: txExec(s, first) };
 }
 
-function txExec(s: State, sql: string, params: readonly SqlValue[], time: number, seed: number): ApplyReply {
+function txExec(s: State, statement: TxStatement): TxExecReply {
   if (!s.db.inTransaction) throw new Error('tx-exec outside a transaction');
+  const { sql, params, time, seed } = statement;
   try {
     return { op: 'tx-exec', result: s.engine.execute(sql, params, { time, seed, session: APPLY_SESSION }) };
   } catch (error) {

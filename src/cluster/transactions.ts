@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import { parseSql, type ParsedStatement } from '../sql/parse.js';
 import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
-import type { ApplyReply, ApplyTask } from './apply-protocol.js';
+import type { ApplyReply, ApplyTask, TxExecReply, TxStatement } from './apply-protocol.js';
 import { fromWire, toWire, type WireError } from './wire-error.js';
 import { encodeCommand, type Command, type Statement } from './command.js';
 
@@ -74,6 +74,13 @@ interface OpenTransaction {
   lastActivity: number;
 }
 
+/** A statement run in the open transaction, and what the apply worker answered. */
+interface Executed {
+  readonly tx: OpenTransaction;
+  readonly statement: TxStatement;
+  readonly reply: TxExecReply;
+}
+
 interface Waiter {
   readonly key: string;
   readonly deadline: number;
@@ -129,15 +136,20 @@ export class LeaderTransactions {
   private async exec(key: string, origin: TxOrigin, request: TxRequest & { op: 'exec' }): Promise<QueryResult> {
     const { sql, params } = request;
     if (this.open?.key !== key && !request.first) throw lost();
-    const tx = this.open?.key === key ? this.open : await this.begin(key, origin, request.readSince);
-    tx.lastActivity = Date.now();
-    const statement = single(sql);
-    const seed = tx.seedBase + tx.statements++;
-    const reply = await this.host.apply({ op: 'tx-exec', sql, params, time: tx.time, seed });
-    if (reply.op !== 'tx-exec') throw new Error('apply worker answered the wrong task');
+    const parsed = single(sql);
+    const open = this.open?.key === key ? this.open : null;
+    const { tx, statement, reply } = open !== null ? await this.execIn(open, sql, params) : await this.begin(key, origin, request.readSince, sql, params);
     if ('error' in reply) throw fromWire(reply.error);
-    this.record(tx, statement, sql, params, seed);
+    this.record(tx, parsed, sql, params, statement.seed);
     return reply.result;
+  }
+
+  private async execIn(tx: OpenTransaction, sql: string, params: readonly SqlValue[]): Promise<Executed> {
+    tx.lastActivity = Date.now();
+    const statement: TxStatement = { sql, params, time: tx.time, seed: tx.seedBase + tx.statements++ };
+    const reply = await this.host.apply({ op: 'tx-exec', ...statement });
+    if (reply.op !== 'tx-exec') throw new Error('apply worker answered the wrong task');
+    return { tx, statement, reply };
   }
 
   /** Keep the writes for the log; savepoints rewind them on ROLLBACK TO. */
@@ -157,34 +169,27 @@ export class LeaderTransactions {
     } else if (t.action === 'release' && at >= 0) tx.savepoints.length = at;
   }
 
-  private async begin(key: string, origin: TxOrigin, readSince: number | undefined): Promise<OpenTransaction> {
+  /** Take the write token, then open the transaction on the apply connection with its first statement, in one round trip. */
+  private async begin(key: string, origin: TxOrigin, readSince: number | undefined, sql: string, params: readonly SqlValue[]): Promise<Executed> {
     if (!this.host.isLeader()) throw notLeader();
     const deadline = Date.now() + this.options.writeTimeoutMs;
     await this.acquire(key, deadline);
     try {
       await this.host.quiesce(deadline);
-      const reply = await this.host.apply({ op: 'tx-begin' });
+      const now = Date.now();
+      const seedBase = (now % 1_000_000_007) * 4096;
+      const statement: TxStatement = { sql, params, time: now, seed: seedBase };
+      const reply = await this.host.apply({ op: 'tx-begin', readSince: readSince ?? null, first: statement });
       if (reply.op !== 'tx-begin') throw new Error('apply worker answered the wrong task');
-      if (readSince !== undefined && reply.changed > readSince) {
-        await this.host.apply({ op: 'tx-end' });
+      if (reply.first === null) {
         throw new SqlError('40001', 'could not serialize access: data this transaction read was changed by another one', {
           hint: 'Retry the transaction.',
         });
       }
-      const now = Date.now();
-      this.open = {
-        key,
-        origin,
-        time: now,
-        seedBase: (now % 1_000_000_007) * 4096,
-        basedOn: reply.basedOn,
-        statements: 0,
-        writes: [],
-        savepoints: [],
-        lastActivity: now,
-      };
+      const tx: OpenTransaction = { key, origin, time: now, seedBase, basedOn: reply.basedOn, statements: 1, writes: [], savepoints: [], lastActivity: now };
+      this.open = tx;
       this.logger.debug({ tx: key, basedOn: reply.basedOn }, 'transaction began');
-      return this.open;
+      return { tx, statement, reply: reply.first };
     } catch (error) {
       this.release();
       throw error;
