@@ -440,6 +440,7 @@ export class PaxosNode {
    */
   release(slot: Slot): void {
     invariant(slot <= this.handedOut, `release through ${slot} beyond the handed-out slot ${this.handedOut}`);
+    invariant(slot <= this.commit && [...this.inflight.keys()].every((s) => s > slot), `release through ${slot} of a slot still in flight`);
     if (slot <= this.releasedThrough) return;
     for (let s = this.releasedThrough + 1; s <= slot; s++) this.log.delete(s);
     this.releasedThrough = slot;
@@ -671,7 +672,7 @@ export class PaxosNode {
     this.role = 'leader';
     this.leader = this.id;
     const recovered = this.recoverFromPromises();
-    let maxSlot = this.prepareFrom - 1;
+    let maxSlot = Math.max(this.prepareFrom - 1, this.commit);
     for (const slot of recovered.keys()) maxSlot = Math.max(maxSlot, slot);
     this.nextSlot = maxSlot + 1;
     this.recoveredThrough = maxSlot;
@@ -686,7 +687,10 @@ export class PaxosNode {
     this.heartbeatElapsed = 0;
     this.electionElapsed = 0;
     const entries: ProposedEntry[] = [];
-    for (let slot = this.prepareFrom; slot <= maxSlot; slot++) {
+    // Slots up to the commit index are chosen already: a catch-up answer can
+    // arrive between our Prepare and the promises. They need no Phase 2, and
+    // the runtime may have applied and released them meanwhile.
+    for (let slot = Math.max(this.prepareFrom, this.commit + 1); slot <= maxSlot; slot++) {
       const value = recovered.get(slot)?.value ?? NOOP;
       this.acceptOwn(slot, value);
       entries.push({ slot, value });
@@ -879,11 +883,17 @@ export class PaxosNode {
   }
 
   private advanceCommit(): void {
+    const before = this.commit;
     for (;;) {
       const next = this.log.get(this.commit + 1);
-      if (next === undefined || !next.chosen) return;
+      if (next === undefined || !next.chosen) break;
       this.commit++;
     }
+    if (this.commit === before) return;
+    // A slot we proposed can be learned chosen from a peer (a late catch-up
+    // answer) before our own quorum of acks: it is done, and once applied the
+    // runtime may release its entry, so it must leave the in-flight set now.
+    for (const slot of this.inflight.keys()) if (slot <= this.commit) this.inflight.delete(slot);
   }
 
   /**

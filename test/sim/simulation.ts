@@ -228,7 +228,14 @@ class Simulation {
       const next = this.queue.pop();
       if (next === undefined || next.time > this.endMs) break;
       this.now = next.time;
-      this.handle(next.event);
+      try {
+        this.handle(next.event);
+      } catch (error) {
+        // A core's invariant failed (or a bug threw): in a node that is a
+        // crash, so here it is a violation of this seed, reported with its
+        // trace like any other, not the end of the sweep.
+        this.violation(`a node threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      }
       if (this.violations.length > 0) break;
     }
     if (this.violations.length === 0) this.checkLiveness();

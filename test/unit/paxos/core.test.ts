@@ -256,6 +256,58 @@ describe('leader', () => {
     expect(r.accepted.every((e) => compareBallots(e.ballot, prep.ballot) === 0)).toBe(true);
   });
 
+  /** Node 1 of five, a candidate whose Prepare went out: returns the ballot and a value accepted at an older ballot in slot 1. */
+  function candidateWithPrepare() {
+    const n = freshVotingNode(1, [1, 2, 3, 4, 5]);
+    for (let i = 0; i < 40 && n.status().role === 'follower'; i++) n.tick();
+    const pv = drain(n).messages.find((m) => m.type === 'prevote')!;
+    for (const from of [2, 3]) n.step({ type: 'prevote-reply', from, to: 1, round: (pv as { round: number }).round, granted: true, fresh: false });
+    const prep = drain(n).messages.find((m): m is PrepareMsg => m.type === 'prepare')!;
+    const value = { kind: 'batch' as const, time: 1, commands: [cmd('x')] };
+    const promise = (from: number) => ({
+      type: 'promise' as const, from, to: 1, ballot: prep.ballot, fromSlot: prep.fromSlot, commit: 0,
+      entries: [{ slot: 1, ballot: { round: 1, node: 3 }, value, chosen: false }],
+    });
+    return { n, prep, value, promise };
+  }
+
+  it('a slot learned chosen during Phase 1 is not proposed again, and releasing it cannot upset the new leader', () => {
+    // Seen by the simulator (7 nodes, seed 300160): the candidate's catch-up
+    // answer arrived between its Prepare and the promises; it re-proposed the
+    // chosen slot, the runtime applied and released it, and the acks for it
+    // found no entry (an invariant failure: a crashed node).
+    const { n, prep, value, promise } = candidateWithPrepare();
+    n.step({ type: 'chosen', from: 3, to: 1, commit: 1, entries: [{ slot: 1, value }] });
+    const learned = drain(n);
+    expect(learned.committed.map((e) => e.slot)).toEqual([1]);
+    n.step(promise(2));
+    n.step(promise(3));
+    expect(n.status().role).toBe('leader');
+    const r = drain(n);
+    const proposedSlots = r.messages.filter((m): m is AcceptMsg => m.type === 'accept').flatMap((a) => a.entries.map((e) => e.slot));
+    expect(proposedSlots).not.toContain(1);
+    n.release(1);
+    for (const from of [2, 3]) n.step({ type: 'accepted', from, to: 1, ballot: prep.ballot, slots: [1] });
+    n.propose([cmd('next')]);
+    const next = drain(n).accepted.map((e) => e.slot);
+    expect(next).toEqual([2]);
+  });
+
+  it('an in-flight slot learned chosen from a late catch-up answer is done: released, its acks change nothing', () => {
+    const { n, prep, value, promise } = candidateWithPrepare();
+    n.step(promise(2));
+    n.step(promise(3));
+    expect(n.status().role).toBe('leader');
+    expect(drain(n).accepted.map((e) => e.slot)).toEqual([1]); // re-proposed: not known chosen yet
+    // The answer to a catch-up sent before the election.
+    n.step({ type: 'chosen', from: 4, to: 1, commit: 1, entries: [{ slot: 1, value }] });
+    expect(drain(n).committed.map((e) => e.slot)).toEqual([1]);
+    n.release(1);
+    expect(n.status().inFlight).toBe(0);
+    for (const from of [2, 3]) n.step({ type: 'accepted', from, to: 1, ballot: prep.ballot, slots: [1] });
+    expect(n.status().commit).toBe(1);
+  });
+
   it('ignores a late Promise and a late Accepted from an old ballot', () => {
     const c = new TestCluster(3);
     const leader = c.electLeader();
