@@ -33,7 +33,7 @@ describe('cluster simulation', () => {
   it.each([
     { nodes: 3, from: 1, count: 1200 },
     { nodes: 5, from: 1, count: 800 },
-    { nodes: 7, from: 1, count: 100 },
+    { nodes: 7, from: 1, count: 600 }, // seven nodes found a crash 3 and 5 did not (seed 300160, below)
     { nodes: 1, from: 1, count: 100 },
   ])('$count seeds of a $nodes-node cluster keep every safety property and recover', ({ nodes, from, count }) => {
     const { summary, failures } = sweep(nodes, from, count);
