@@ -440,7 +440,8 @@ export class PaxosNode {
    */
   release(slot: Slot): void {
     invariant(slot <= this.handedOut, `release through ${slot} beyond the handed-out slot ${this.handedOut}`);
-    invariant(slot <= this.commit && [...this.inflight.keys()].every((s) => s > slot), `release through ${slot} of a slot still in flight`);
+    invariant(slot <= this.commit, `release through ${slot} beyond the commit index ${this.commit}`);
+    for (const inFlight of this.inflight.keys()) invariant(inFlight > slot, `release through ${slot} of slot ${inFlight}, still in flight`);
     if (slot <= this.releasedThrough) return;
     for (let s = this.releasedThrough + 1; s <= slot; s++) this.log.delete(s);
     this.releasedThrough = slot;
