@@ -46,7 +46,7 @@ export default async function handle(task: ApplyTask): Promise<ApplyReply> {
       return open(task.path, task.self);
     case 'apply': {
       const s = requireState();
-      return { op: 'apply', ...applyEntries(s, task.entries), schema: schemaVersion(s.db) };
+      return { op: 'apply', ...applyEntries(s, task.entries), schema: s.engine.schemaVersion() };
     }
     case 'install':
       return install(task.path);
@@ -63,10 +63,6 @@ export default async function handle(task: ApplyTask): Promise<ApplyReply> {
       state = null;
       return { op: 'close' };
   }
-}
-
-function schemaVersion(db: Database.Database): number {
-  return Number(db.pragma('schema_version', { simple: true }));
 }
 
 function requireState(): State {
@@ -108,7 +104,7 @@ async function open(path: string, self: number): Promise<ApplyReply> {
     writeSession: db.prepare('INSERT OR REPLACE INTO _paxosql_sessions (node, session, seq, slot) VALUES (?, ?, ?, ?)'),
     pruneSessions: db.prepare('DELETE FROM _paxosql_sessions WHERE slot < ?'),
   };
-  return { op: 'open', applied: Number(state.readApplied.get()), schema: schemaVersion(db) };
+  return { op: 'open', applied: Number(state.readApplied.get()), schema: engine.schemaVersion() };
 }
 
 function applyEntries(s: State, entries: readonly EntryToApply[]): { applied: number; outcomes: CommandOutcome[] } {

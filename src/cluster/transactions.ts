@@ -208,23 +208,22 @@ export class LeaderTransactions {
       // so the entry is applied after the rollback all the same, and the
       // rollback's round trip to the apply worker is off the commit's path.
       // The rollback happens whatever propose does: release() reopens the pipeline.
-      let proposed: boolean;
       try {
-        proposed = tx.writes.length > 0 && this.propose(tx, origin, seq);
+        if (tx.writes.length === 0) return false;
+        this.propose(tx, origin, seq);
+        return true;
       } finally {
         await this.host.apply({ op: 'tx-end' });
       }
-      return proposed;
     } finally {
       this.release();
     }
   }
 
-  private propose(tx: OpenTransaction, origin: TxOrigin, seq: number): true {
+  private propose(tx: OpenTransaction, origin: TxOrigin, seq: number): void {
     const command: Command = { origin: { node: origin.node, session: origin.session, seq }, statements: tx.writes, time: tx.time, basedOn: tx.basedOn };
     if (!this.host.isLeader()) throw notLeader();
     this.host.proposeFirst(encodeCommand(command));
-    return true;
   }
 
   private async rollback(key: string): Promise<void> {

@@ -186,6 +186,11 @@ export class SqlEngine {
     return translated;
   }
 
+  /** SQLite's schema_version now (it changes with every DDL). */
+  schemaVersion(): number {
+    return Number(this.schemaVersionStatement.get());
+  }
+
   /**
    * Empties every schema-derived cache when the schema changed since they
    * were filled. Once per statement, before its translation: the one read of
@@ -193,7 +198,7 @@ export class SqlEngine {
    * it for every command).
    */
   private syncSchemaVersion(): void {
-    const version = Number(this.schemaVersionStatement.get());
+    const version = this.schemaVersion();
     if (version === this.cachedSchemaVersion) return;
     this.translations.clear();
     this.statements.clear();
@@ -294,7 +299,7 @@ export class SqlEngine {
     // it. One SQLite statement is atomic by itself; several steps (DROP TABLE
     // a, b) are not, nor is a write whose returned rows are converted after it
     // ran (INSERT … RETURNING: a conversion error must undo the insert).
-    const atomic = steps.length > 1 || this.writesAndReturnsRows(steps[0]);
+    const atomic = steps.length > 1 || (translated.returnsRows && translated.kind !== 'read');
     if (atomic) this.db.exec('SAVEPOINT paxosql_statement');
     try {
       let result: QueryResult = { command: '', rowCount: 0, fields: null, rows: [] };
@@ -319,13 +324,6 @@ export class SqlEngine {
       }
       throw error;
     }
-  }
-
-  private writesAndReturnsRows(step: TranslatedStatement['steps'][number] | undefined): boolean {
-    // A step that runs only if its table exists is a DROP: no rows, and preparing it could fail.
-    if (step === undefined || step.onlyIfTableExists !== undefined) return false;
-    const statement = this.prepare(step.sql);
-    return statement.reader && !statement.readonly;
   }
 
   private readRows(statement: Database.Statement, translated: TranslatedStatement, bind: Record<string, BindValue>): QueryResult {
