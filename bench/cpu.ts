@@ -8,10 +8,10 @@
 // A local 3-node cluster runs the insert workload (64 clients, extended
 // protocol) for --seconds; user+system time of every thread of every node is
 // read from /proc before and after. Threads are told apart by their start
-// order: the main thread is the process itself, and a node starts its Paxos
-// log thread, apply thread and read thread last (src/cluster/node.ts), so the
-// three newest threads are those; the rest are V8's and libuv's helper threads
-// (garbage collection, mostly). With --postgres URL --postgres-user NAME the
+// order: the main thread is the process itself (it also writes paxos.db), and
+// a node starts its apply thread and read thread last (src/cluster/node.ts),
+// so the two newest threads are those; the rest are V8's and libuv's helper
+// threads (garbage collection, mostly). With --postgres URL --postgres-user NAME the
 // same load runs against that server, and the CPU of every process of NAME
 // (primary, standbys, WAL senders and receivers) is the baseline.
 //
@@ -51,12 +51,12 @@ function cpuSeconds(pid: number, tid?: number): number {
   }
 }
 
-type Role = 'main' | 'paxos log' | 'apply' | 'read' | 'V8/libuv helpers' | 'started during the run (snapshot writer)';
+type Role = 'main' | 'apply' | 'read' | 'V8/libuv helpers' | 'started during the run (snapshot writer)';
 
 function nodeThreads(pid: number): Map<number, Role> {
   const tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => a - b);
-  const newest = tids.slice(-3);
-  const roles: Role[] = ['paxos log', 'apply', 'read'];
+  const newest = tids.slice(-2);
+  const roles: Role[] = ['apply', 'read'];
   return new Map(tids.map((tid) => [tid, tid === pid ? 'main' : newest.includes(tid) ? (roles[newest.indexOf(tid)] as Role) : 'V8/libuv helpers']));
 }
 

@@ -5,7 +5,7 @@
 // persist() returned from survives and nothing else exists to lose.
 
 import type { AcceptedEntry, Ballot, Slot } from '../paxos/types.js';
-import { copyAcceptedEntry } from '../transport/codec.js';
+import { copyAcceptedEntry, encodeValue } from '../transport/codec.js';
 import {
   assertPromiseMonotonic,
   assertValidBallot,
@@ -71,13 +71,16 @@ export class MemoryPaxosLog implements PaxosLog {
     this.disk.syncs++;
   }
 
-  read(fromSlot: Slot, toSlot: Slot): AcceptedEntry[] {
+  read(fromSlot: Slot, toSlot: Slot, maxBytes = Number.POSITIVE_INFINITY): AcceptedEntry[] {
     this.assertUsable();
     if (fromSlot < this.disk.firstSlot) return []; // compacted: the range cannot start where asked
     const out: AcceptedEntry[] = [];
+    let bytes = 0;
     for (let slot = fromSlot; slot <= toSlot; slot++) {
       const e = this.disk.entries.get(slot);
       if (e === undefined) break;
+      bytes += encodeValue(e.value).byteLength;
+      if (out.length > 0 && bytes > maxBytes) break;
       out.push(copyAcceptedEntry(e));
     }
     return out;

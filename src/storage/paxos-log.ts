@@ -29,14 +29,30 @@ export interface PaxosLog {
   persist(promised: Ballot | null, accepted: readonly AcceptedEntry[]): void;
   /**
    * The durable entries fromSlot..toSlot in slot order, stopping at the first
-   * missing slot (compacted, or never accepted here).
+   * missing slot (compacted, or never accepted here), and before the entry that
+   * would take the values' encoded size past maxBytes (the first entry is
+   * always returned): a read on the event loop does bounded work.
    */
-  read(fromSlot: Slot, toSlot: Slot): AcceptedEntry[];
+  read(fromSlot: Slot, toSlot: Slot, maxBytes?: number): AcceptedEntry[];
   /** Drop every entry with slot <= throughSlot and durably move firstSlot() to throughSlot + 1. */
   compact(throughSlot: Slot): void;
   /** The lowest slot that may still be held (1 until the first compaction). */
   firstSlot(): Slot;
   close(): void;
+}
+
+/**
+ * Compact `log` through `slot`, at most `chunk` slots per step, awaiting
+ * `pause()` between steps (the runtime yields to its event loop there, so
+ * that persists interleave and no step stalls the loop for long). Ends early
+ * when `stopped()` says the log is closing.
+ */
+export async function compactInSteps(log: PaxosLog, slot: Slot, chunk: number, pause: () => Promise<void>, stopped: () => boolean): Promise<void> {
+  if (!Number.isSafeInteger(chunk) || chunk < 1) throw new PaxosLogError(`compact: invalid step ${chunk}`);
+  while (!stopped() && log.firstSlot() <= slot) {
+    log.compact(Math.min(slot, log.firstSlot() - 1 + chunk));
+    if (log.firstSlot() <= slot) await pause();
+  }
 }
 
 /** Misuse of, or damage to, a Paxos log. */

@@ -158,10 +158,13 @@ export class SqlitePaxosLog implements PaxosLog {
     if (promised !== null) this.promised = { round: promised.round, node: promised.node };
   }
 
-  read(fromSlot: Slot, toSlot: Slot): AcceptedEntry[] {
+  read(fromSlot: Slot, toSlot: Slot, maxBytes = Number.POSITIVE_INFINITY): AcceptedEntry[] {
     this.assertOpen();
     const out: AcceptedEntry[] = [];
+    let bytes = 0;
     for (const row of this.selectRange.iterate(fromSlot, toSlot)) {
+      bytes += blobBytes(row);
+      if (out.length > 0 && bytes > maxBytes) break;
       const e = rowToEntry(row);
       if (e.slot !== fromSlot + out.length) break;
       out.push(e);
@@ -232,6 +235,12 @@ function rowToEntry(row: unknown): AcceptedEntry {
     if (err instanceof DecodeError) throw new PaxosLogError(`paxos.db: slot ${slot} value is corrupt: ${err.message}`);
     throw err;
   }
+}
+
+/** The encoded size of a row's value, before decoding it. */
+function blobBytes(row: unknown): number {
+  const value = isRecord(row) ? row['value'] : undefined;
+  return value instanceof Uint8Array ? value.byteLength : 0;
 }
 
 function isRecord(x: unknown): x is Record<string, unknown> {

@@ -395,7 +395,7 @@ class Simulation {
     if (through > 0) core.release(through);
   }
 
-  /** A fetch read from the durable log, as the runtime's log thread does: what is still there, in order. */
+  /** A fetch read from the durable log, as the runtime does (here 0-3 time units later, so other events may come first): what is still there, in order. */
   private serveFetch(id: NodeId, incarnation: number, fetch: Fetch): void {
     const node = this.node(id);
     if (node.core === null || node.paused || node.incarnation !== incarnation) return;

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AcceptedEntry, Ballot, Value } from '../../../src/paxos/types.js';
 import {
+  compactInSteps,
   MemoryDisk,
   MemoryPaxosLog,
   type PaxosLog,
@@ -136,6 +137,40 @@ describe.each([
     expect(log.read(3, 10).map((e) => e.slot)).toEqual([3, 4]); // 5 is missing: nothing after it
     expect(log.read(1, 3)).toEqual([]); // compacted: the range does not start where asked
     expect(log.read(7, 9)).toEqual([]);
+  });
+
+  it('stops a read before the entry that would exceed the byte budget, but always returns the first', () => {
+    const big = (slot: number) => entry(slot, b(1, 1), { kind: 'batch', time: 1, commands: [new Uint8Array(1000).fill(slot)] });
+    log.persist(b(1, 1), [1, 2, 3, 4].map(big));
+    expect(log.read(1, 4, 2500).map((e) => e.slot)).toEqual([1, 2]);
+    expect(log.read(2, 4, 10).map((e) => e.slot)).toEqual([2]); // one entry even when it alone is over
+    expect(log.read(1, 4, 1 << 20).map((e) => e.slot)).toEqual([1, 2, 3, 4]);
+    expect(log.read(3, 3, 1)[0]?.value).toEqual(big(3).value);
+  });
+
+  it('compacts in steps, letting persists in between, until the whole range is gone', async () => {
+    log.persist(b(1, 1), Array.from({ length: 2500 }, (_, i) => entry(i + 1, b(1, 1))));
+    const startsSeen: number[] = [];
+    await compactInSteps(log, 2100, 1000, async () => {
+      startsSeen.push(log.firstSlot());
+      if (startsSeen.length === 1) log.persist(null, [entry(2600, b(1, 1))]);
+    }, () => false);
+    expect(startsSeen).toEqual([1001, 2001]);
+    log = h.restart(log);
+    expect(log.firstSlot()).toBe(2101);
+    const slots = log.load().accepted.map((e) => e.slot);
+    expect(slots[0]).toBe(2101);
+    expect(slots.at(-1)).toBe(2600);
+    expect(slots).toHaveLength(401);
+  });
+
+  it('stops compacting in steps when told the log is closing', async () => {
+    log.persist(b(1, 1), Array.from({ length: 30 }, (_, i) => entry(i + 1, b(1, 1))));
+    let closing = false;
+    await compactInSteps(log, 30, 10, async () => {
+      closing = true;
+    }, () => closing);
+    expect(log.firstSlot()).toBe(11);
   });
 
   it('does not alias the caller buffers in either direction', () => {
