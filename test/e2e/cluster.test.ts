@@ -153,6 +153,34 @@ describe('log compaction by size', () => {
   });
 });
 
+describe('log compaction of many slots', () => {
+  const ROWS = 3000;
+  let cluster: LocalCluster;
+  beforeAll(async () => {
+    cluster = await LocalCluster.start({ nodes: 1, config: { compactionThreshold: 2500 } });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('drops more slots than one compaction step while writes go on, and restarts from what it kept', async () => {
+    await cluster.waitForLeader();
+    await cluster.query(1, 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    // One slot per insert (one client): the snapshot at ~2,500 slots is
+    // compacted in steps of 1,024 slots while the last inserts are persisted.
+    const client = await cluster.client(1);
+    await Promise.all(Array.from({ length: ROWS }, (_, i) => client.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [i, `note ${i}`])));
+    await client.end();
+    await cluster.waitFor(async () => ((await cluster.statuses())[0]?.logFirstSlot ?? 1) > 2048, 20_000, 'the log to be compacted past two steps');
+    await cluster.kill(1);
+    await cluster.startNode(1);
+    await cluster.waitForLeader();
+    expect((await cluster.statuses())[0]!.logFirstSlot).toBeGreaterThan(2048);
+    const r = await cluster.query<{ n: string }>(1, 'SELECT count(*) AS n FROM notes');
+    expect(Number(r.rows[0]!.n)).toBe(ROWS);
+  });
+});
+
 describe('catch-up from the Paxos log on disk', () => {
   const ROWS = 5000;
   let cluster: LocalCluster;
