@@ -92,6 +92,8 @@ export class LeaderTransactions {
   private open: OpenTransaction | null = null;
   /** The token is taken (a transaction is being set up, open or committing). */
   private busy = false;
+  /** The transaction being set up (token taken, not open yet); `cancelled` by a ROLLBACK that came meanwhile. */
+  private starting: { readonly key: string; cancelled: boolean } | null = null;
   private waiting: Waiter[] = [];
   /** Transactions ended under their client (leadership lost, idle timeout): the reason, until the client hears it. */
   private readonly ended = new Map<string, SqlError>();
@@ -112,6 +114,9 @@ export class LeaderTransactions {
 
   private async dispatch(origin: TxOrigin, request: TxRequest): Promise<QueryResult | null> {
     const key = `${origin.node}:${origin.session}`;
+    // A first statement starts a new transaction: what ended the session's
+    // previous one (whose first statement timed out at the session) is moot.
+    if (request.op === 'exec' && request.first) this.ended.delete(key);
     const ended = this.ended.get(key);
     if (ended !== undefined) {
       if (request.op === 'rollback') {
@@ -137,6 +142,11 @@ export class LeaderTransactions {
     const { sql, params } = request;
     if (this.open?.key !== key && !request.first) throw lost();
     const parsed = single(sql);
+    // The session starts a new transaction, so one still open for it here is
+    // a stale one: its first statement waited for the token past the
+    // session's patience and opened after the session had given up. It must
+    // not absorb this transaction's statements; roll it back, then begin.
+    if (request.first && this.open?.key === key) await this.discard('stale: the session began another transaction');
     const open = this.open?.key === key ? this.open : null;
     const { tx, statement, reply } = open !== null ? await this.execIn(open, sql, params) : await this.begin(key, origin, request.readSince, sql, params);
     if ('error' in reply) throw fromWire(reply.error);
@@ -174,6 +184,8 @@ export class LeaderTransactions {
     if (!this.host.isLeader()) throw notLeader();
     const deadline = Date.now() + this.options.writeTimeoutMs;
     await this.acquire(key, deadline);
+    const starting = { key, cancelled: false };
+    this.starting = starting;
     try {
       await this.host.quiesce(deadline);
       const now = Date.now();
@@ -181,6 +193,10 @@ export class LeaderTransactions {
       const statement: TxStatement = { sql, params, time: now, seed: seedBase };
       const reply = await this.host.apply({ op: 'tx-begin', readSince: readSince ?? null, first: statement });
       if (reply.op !== 'tx-begin') throw new Error('apply worker answered the wrong task');
+      if (starting.cancelled) {
+        if (reply.first !== null) await this.host.apply({ op: 'tx-end' });
+        throw cancelled();
+      }
       if (reply.first === null) {
         throw new SqlError('40001', 'could not serialize access: data this transaction read was changed by another one', {
           hint: 'Retry the transaction.',
@@ -193,6 +209,8 @@ export class LeaderTransactions {
     } catch (error) {
       this.release();
       throw error;
+    } finally {
+      this.starting = null;
     }
   }
 
@@ -227,9 +245,19 @@ export class LeaderTransactions {
   }
 
   private async rollback(key: string): Promise<void> {
+    if (this.open?.key !== key) {
+      this.cancelStart(key);
+      return;
+    }
+    await this.discard('rolled back');
+  }
+
+  /** Roll back the open transaction on the apply connection and hand the token on. */
+  private async discard(why: string): Promise<void> {
     const tx = this.open;
-    if (tx === null || tx.key !== key) return;
+    if (tx === null) return;
     this.open = null;
+    this.logger.debug({ tx: tx.key, why }, 'transaction discarded');
     try {
       await this.host.apply({ op: 'tx-end' });
     } finally {
@@ -237,18 +265,28 @@ export class LeaderTransactions {
     }
   }
 
+  /**
+   * ROLLBACK for a transaction that is not open here yet: its first
+   * statement is still waiting for the token, or being set up, after the
+   * session gave up on it (the request timed out there). It must not open
+   * later and hold the token until the idle timeout, or join the session's
+   * next transaction.
+   */
+  private cancelStart(key: string): void {
+    for (const w of this.waiting.filter((x) => x.key === key)) {
+      this.waiting = this.waiting.filter((x) => x !== w);
+      w.reject(cancelled());
+    }
+    if (this.starting?.key === key) this.starting.cancelled = true;
+  }
+
   /** Leadership was lost, or the transaction sat idle too long: roll it back under the client. */
   private async abort(reason: SqlError): Promise<void> {
     const tx = this.open;
     if (tx === null) return;
-    this.open = null;
     this.ended.set(tx.key, reason);
     this.logger.info({ tx: tx.key, code: reason.code }, 'transaction aborted');
-    try {
-      await this.host.apply({ op: 'tx-end' });
-    } finally {
-      this.release();
-    }
+    await this.discard(reason.message);
   }
 
   /** Called by the node on every tick. */
@@ -292,6 +330,10 @@ function single(sql: string): ParsedStatement {
 
 function lost(): SqlError {
   return new SqlError('40001', 'the transaction was rolled back: its leader changed or restarted', { hint: 'Retry the transaction.' });
+}
+
+function cancelled(): SqlError {
+  return new SqlError('40001', 'the transaction was rolled back before it started', { hint: 'Retry the transaction.' });
 }
 
 function notLeader(): SqlError {
