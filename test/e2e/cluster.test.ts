@@ -5,6 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCluster } from './harness.js';
 
+/** Inserts rows 0..rows-1 into `notes` through one client on `node`: it waits for each, so each takes a slot of its own. */
+async function insertNotesOnePerSlot(cluster: LocalCluster, node: number, rows: number): Promise<void> {
+  const client = await cluster.client(node);
+  await Promise.all(Array.from({ length: rows }, (_, i) => client.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [i, `note ${i}`])));
+  await client.end();
+}
+
+async function countNotes(cluster: LocalCluster, node: number): Promise<number> {
+  const r = await cluster.query<{ n: string }>(node, 'SELECT count(*) AS n FROM notes');
+  return Number(r.rows[0]!.n);
+}
+
 describe('a 3-node cluster', () => {
   let cluster: LocalCluster;
   const acknowledged: number[] = [];
@@ -168,16 +180,13 @@ describe('log compaction of many slots', () => {
     await cluster.query(1, 'CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
     // One slot per insert (one client): the snapshot at ~2,500 slots is
     // compacted in steps of 1,024 slots while the last inserts are persisted.
-    const client = await cluster.client(1);
-    await Promise.all(Array.from({ length: ROWS }, (_, i) => client.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [i, `note ${i}`])));
-    await client.end();
+    await insertNotesOnePerSlot(cluster, 1, ROWS);
     await cluster.waitFor(async () => ((await cluster.statuses())[0]?.logFirstSlot ?? 1) > 2048, 20_000, 'the log to be compacted past two steps');
     await cluster.kill(1);
     await cluster.startNode(1);
     await cluster.waitForLeader();
     expect((await cluster.statuses())[0]!.logFirstSlot).toBeGreaterThan(2048);
-    const r = await cluster.query<{ n: string }>(1, 'SELECT count(*) AS n FROM notes');
-    expect(Number(r.rows[0]!.n)).toBe(ROWS);
+    expect(await countNotes(cluster, 1)).toBe(ROWS);
   });
 });
 
@@ -200,15 +209,12 @@ describe('catch-up from the Paxos log on disk', () => {
     // One slot per insert (one client): more Accepts than a peer link queues
     // for a dead peer (4,096, oldest dropped), so the restarted follower has a
     // gap that only catch-up fills — several rounds of at most 512 entries.
-    const client = await cluster.client(leader);
-    await Promise.all(Array.from({ length: ROWS }, (_, i) => client.query('INSERT INTO notes (id, body) VALUES ($1, $2)', [i, `note ${i}`])));
-    await client.end();
+    await insertNotesOnePerSlot(cluster, leader, ROWS);
     await cluster.startNode(follower);
     const sums = await cluster.convergedChecksums();
     expect(sums).toHaveLength(3);
     expect(new Set(sums.map((s) => s.digest)).size).toBe(1);
-    const r = await cluster.query<{ n: string }>(follower, 'SELECT count(*) AS n FROM notes');
-    expect(Number(r.rows[0]!.n)).toBe(ROWS);
+    expect(await countNotes(cluster, follower)).toBe(ROWS);
     // Nothing was compacted, so no snapshot carried the rows.
     for (const s of await cluster.statuses()) expect(s.logFirstSlot).toBe(1);
   });
