@@ -40,6 +40,12 @@ export interface ClusterConfig {
   readonly writeTimeoutMs: number;
   /** An open transaction idle this long is rolled back (25P03). */
   readonly idleTransactionTimeoutMs: number;
+  /**
+   * An open transaction idle this long while other writes wait for it is
+   * rolled back (40001): the cluster has one writer, and one idle session must
+   * not hold up every other for the idle timeout.
+   */
+  readonly idleTransactionPreemptMs: number;
   readonly readThreads: number;
   readonly auth: 'trust' | 'password' | 'md5' | 'scram-sha-256';
   readonly users: readonly UserConfig[];
@@ -67,6 +73,7 @@ export const CONFIG_DEFAULTS = {
   compactionBytes: 16 << 20,
   writeTimeoutMs: 10_000,
   idleTransactionTimeoutMs: 60_000,
+  idleTransactionPreemptMs: 1_000,
   readThreads: 1,
   auth: 'scram-sha-256',
   users: [],
@@ -131,6 +138,7 @@ export function parseConfig(raw: unknown): ClusterConfig {
     compactionBytes: int('compactionBytes', 1 << 16, 2 ** 40),
     writeTimeoutMs: int('writeTimeoutMs', 10, 3_600_000),
     idleTransactionTimeoutMs: int('idleTransactionTimeoutMs', 100, 86_400_000),
+    idleTransactionPreemptMs: int('idleTransactionPreemptMs', 10, 86_400_000),
     readThreads: int('readThreads', 1, 64),
     auth: parseAuth(raw['auth']),
     users: parseUsers(raw['users']),

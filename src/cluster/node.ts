@@ -186,6 +186,7 @@ export class ClusterNode {
     this.transactions = new LeaderTransactions(this.transactionHost(), {
       writeTimeoutMs: this.config.writeTimeoutMs,
       idleTimeoutMs: this.config.idleTransactionTimeoutMs,
+      preemptIdleMs: this.config.idleTransactionPreemptMs,
     }, this.logger);
     this.ticker = setInterval(() => this.onTick(), this.config.tickMs);
     this.logger.info({ applied: this.applied, promised: formatBallot(durable.promised), entries: durable.accepted.length }, 'node started');
@@ -722,6 +723,7 @@ export class ClusterNode {
         if (outcome !== 'queued') throw new SqlError('40001', `the transaction could not be proposed (${outcome})`, { hint: 'Retry the transaction.' });
         this.schedule();
       },
+      writesWaiting: () => this.core.status().queued > 0,
     };
   }
 

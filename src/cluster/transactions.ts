@@ -28,6 +28,8 @@ export interface TransactionHost {
   apply(task: ApplyTask): Promise<ApplyReply>;
   /** Propose a command ahead of everything queued. */
   proposeFirst(bytes: Uint8Array): void;
+  /** Writes are queued behind the open transaction (proposals are held while it is open). */
+  writesWaiting(): boolean;
 }
 
 export interface TxOrigin {
@@ -71,7 +73,10 @@ interface OpenTransaction {
   statements: number;
   readonly writes: Statement[];
   readonly savepoints: Savepoint[];
+  /** When the last statement started or ended; idleness counts from here. */
   lastActivity: number;
+  /** A statement is running on the apply connection: the transaction is not idle, whatever the clock says. */
+  running: boolean;
 }
 
 /** A statement run in the open transaction, and what the apply worker answered. */
@@ -100,7 +105,7 @@ export class LeaderTransactions {
 
   constructor(
     private readonly host: TransactionHost,
-    private readonly options: { readonly writeTimeoutMs: number; readonly idleTimeoutMs: number },
+    private readonly options: { readonly writeTimeoutMs: number; readonly idleTimeoutMs: number; readonly preemptIdleMs: number },
     private readonly logger: Logger,
   ) {}
 
@@ -155,11 +160,17 @@ export class LeaderTransactions {
   }
 
   private async execIn(tx: OpenTransaction, sql: string, params: readonly SqlValue[]): Promise<Executed> {
-    tx.lastActivity = Date.now();
     const statement: TxStatement = { sql, params, time: tx.time, seed: tx.seedBase + tx.statements++ };
-    const reply = await this.host.apply({ op: 'tx-exec', ...statement });
-    if (reply.op !== 'tx-exec') throw new Error('apply worker answered the wrong task');
-    return { tx, statement, reply };
+    tx.running = true;
+    tx.lastActivity = Date.now();
+    try {
+      const reply = await this.host.apply({ op: 'tx-exec', ...statement });
+      if (reply.op !== 'tx-exec') throw new Error('apply worker answered the wrong task');
+      return { tx, statement, reply };
+    } finally {
+      tx.running = false;
+      tx.lastActivity = Date.now();
+    }
   }
 
   /** Keep the writes for the log; savepoints rewind them on ROLLBACK TO. */
@@ -202,7 +213,18 @@ export class LeaderTransactions {
           hint: 'Retry the transaction.',
         });
       }
-      const tx: OpenTransaction = { key, origin, time: now, seedBase, basedOn: reply.basedOn, statements: 1, writes: [], savepoints: [], lastActivity: now };
+      const tx: OpenTransaction = {
+        key,
+        origin,
+        time: now,
+        seedBase,
+        basedOn: reply.basedOn,
+        statements: 1,
+        writes: [],
+        savepoints: [],
+        lastActivity: Date.now(),
+        running: false,
+      };
       this.open = tx;
       this.logger.debug({ tx: key, basedOn: reply.basedOn }, 'transaction began');
       return { tx, statement, reply: reply.first };
@@ -280,7 +302,7 @@ export class LeaderTransactions {
     if (this.starting?.key === key) this.starting.cancelled = true;
   }
 
-  /** Leadership was lost, or the transaction sat idle too long: roll it back under the client. */
+  /** Leadership was lost, or the transaction sat idle too long (or while others waited): roll it back under the client. */
   private async abort(reason: SqlError): Promise<void> {
     const tx = this.open;
     if (tx === null) return;
@@ -294,8 +316,8 @@ export class LeaderTransactions {
     const tx = this.open;
     if (tx !== null && !this.host.isLeader()) {
       void this.abort(new SqlError('40001', 'the transaction was rolled back: this node lost leadership', { hint: 'Retry the transaction.' }));
-    } else if (tx !== null && now - tx.lastActivity > this.options.idleTimeoutMs) {
-      void this.abort(new SqlError('25P03', 'terminating transaction due to idle-in-transaction timeout'));
+    } else if (tx !== null && !tx.running) {
+      this.abortIfIdle(tx, now - tx.lastActivity);
     }
     for (const w of this.waiting.filter((x) => now >= x.deadline)) {
       this.waiting = this.waiting.filter((x) => x !== w);
@@ -303,6 +325,24 @@ export class LeaderTransactions {
     }
     // Bound what a client that vanished mid-transaction leaves behind.
     if (this.ended.size > 10_000) this.ended.clear();
+  }
+
+  /**
+   * The cluster has one writer, so an open transaction holds up every other
+   * write. One that sits idle (its client thinking, or gone) while writes wait
+   * behind it gives way after `preemptIdleMs` instead of stalling the cluster
+   * until the idle timeout; with nobody waiting it may idle that long.
+   */
+  private abortIfIdle(tx: OpenTransaction, idleMs: number): void {
+    if (idleMs > this.options.idleTimeoutMs) {
+      void this.abort(new SqlError('25P03', 'terminating transaction due to idle-in-transaction timeout'));
+    } else if (idleMs > this.options.preemptIdleMs && (this.waiting.length > 0 || this.host.writesWaiting())) {
+      void this.abort(
+        new SqlError('40001', `the transaction was rolled back: it sat idle for over ${this.options.preemptIdleMs} ms while other writes waited for it`, {
+          hint: 'Retry the transaction, and do not wait between its statements: the cluster has one writer (idleTransactionPreemptMs).',
+        }),
+      );
+    }
   }
 
   private acquire(key: string, deadline: number): Promise<void> {
