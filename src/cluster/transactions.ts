@@ -307,7 +307,7 @@ export class LeaderTransactions {
     const tx = this.open;
     if (tx === null) return;
     this.ended.set(tx.key, reason);
-    this.logger.info({ tx: tx.key, code: reason.code }, 'transaction aborted');
+    this.logger.info({ tx: tx.key, code: reason.code, why: reason.message }, 'transaction aborted');
     await this.discard(reason.message);
   }
 
