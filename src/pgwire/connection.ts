@@ -491,7 +491,13 @@ export class Connection {
   private async handleMessage(message: FrontendMessage): Promise<void> {
     const type = String.fromCharCode(message.type);
     if (type === 'X') throw new FatalError('client terminated');
-    if (this.skipTillSync && type !== 'S') return;
+    if (this.skipTillSync && type !== 'S') {
+      // Skipped messages do nothing, but Flush must still deliver what is queued, above all the
+      // ErrorResponse that started the skip: postgres.js sends Parse/Describe/Flush and waits for
+      // the reply before it sends Sync. (Postgres itself writes an ErrorResponse out at once.)
+      if (type === 'H') await this.flush();
+      return;
+    }
     const extended = 'PBDECHS'.includes(type);
     try {
       await this.dispatch(type, message);

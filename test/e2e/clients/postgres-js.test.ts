@@ -9,10 +9,12 @@ import { startCluster } from './tools.js';
 describe('postgres.js', () => {
   let cluster: LocalCluster;
   let sql: postgres.Sql;
+  let follower: number;
 
   beforeAll(async () => {
     const started = await startCluster();
     cluster = started.cluster;
+    follower = started.follower;
     sql = postgres(cluster.url(started.follower), { max: 4, onnotice: () => undefined });
   });
   afterAll(async () => {
@@ -69,4 +71,31 @@ describe('postgres.js', () => {
     const [row] = await sql`SELECT 1 + 1 AS two`;
     expect(row).toEqual({ two: 2 });
   });
+
+  it('rejects a parameterised query refused at Parse or Describe instead of hanging, and the connection stays usable', async () => {
+    // For a new parameterised query postgres.js sends Parse/Describe/Flush and waits for the reply
+    // before it sends Sync, so the ErrorResponse must come on Flush. One connection, so every
+    // query below runs on the connection the errors happened on.
+    const one = postgres(cluster.url(follower), { max: 1, onnotice: () => undefined });
+    try {
+      await one`CREATE TABLE pj_parse (id int PRIMARY KEY, n int)`;
+      await expect(one`SELEC ${1}`).rejects.toMatchObject({ code: '42601' });
+      await expect(one`SELECT * FROM pj_nope WHERE x = ${1}`).rejects.toMatchObject({ code: '42P01' });
+      await expect(one`SELECT id FROM pj_parse WHERE nope = ${1}`).rejects.toMatchObject({ code: '42703' });
+      // Unsupported features are refused with 0A000 at Parse/Describe too.
+      await expect(one`SELECT id FROM pj_parse WHERE n = ANY(${[1, 2]})`).rejects.toMatchObject({ code: '0A000' });
+      await expect(one`SELECT ${'1 day'}::interval AS i`).rejects.toMatchObject({ code: '0A000' });
+      // Inside a transaction the failure rolls it back.
+      await expect(one.begin(async (tx) => {
+        await tx`INSERT INTO pj_parse VALUES (${1}, ${1})`;
+        await tx`SELEC ${1}`;
+      })).rejects.toMatchObject({ code: '42601' });
+      expect(await one`SELECT count(*)::int AS n FROM pj_parse`).toEqual([{ n: 0 }]);
+      await one`INSERT INTO pj_parse VALUES (${2}, ${20})`;
+      const [row] = await one`SELECT n FROM pj_parse WHERE id = ${2}`;
+      expect(row).toEqual({ n: 20 });
+    } finally {
+      await one.end({ timeout: 5 });
+    }
+  }, 20_000);
 });

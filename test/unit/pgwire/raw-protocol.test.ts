@@ -284,6 +284,42 @@ describe('extended query', () => {
     expect(msgs[3]!.fields).toEqual(['2']);
   });
 
+  it('sends a Parse error on Flush, before any Sync, and still skips to the Sync', async () => {
+    // postgres.js sends Parse/Describe/Flush for a new query and waits for the reply before Sync.
+    const c = await ready();
+    c.write(serialize.parse({ text: 'SELEC $1' }), serialize.describe({ type: 'S' }), serialize.flush());
+    const [err] = await soon(c.until('error'), 'the ErrorResponse after Flush');
+    expect(err!.code).toBe('42601');
+    // Still skipping: these are ignored, the Flush sends nothing, and Sync answers ReadyForQuery.
+    c.write(serialize.bind(), serialize.execute(), serialize.flush(), serialize.sync());
+    const rest = await c.until('readyForQuery');
+    expect(names(rest)).toEqual(['readyForQuery']);
+    expect(rest[0]!.status).toBe('I');
+    c.write(serialize.parse({ text: 'SELECT $1::int4 AS v' }), serialize.bind({ values: ['7'] }), serialize.execute(), serialize.sync());
+    const after = await c.until('readyForQuery');
+    expect(names(after)).toEqual(['parseComplete', 'bindComplete', 'dataRow', 'commandComplete', 'readyForQuery']);
+    expect(after[2]!.fields).toEqual(['7']);
+  });
+
+  it('sends an Execute error on Flush with the replies before it in one socket write', async () => {
+    const c = await ready();
+    c.write(serialize.query('CREATE TABLE fx (id int4 PRIMARY KEY); INSERT INTO fx VALUES (1)'));
+    await c.until('readyForQuery');
+    const write = vi.spyOn(Socket.prototype, 'write');
+    try {
+      c.write(serialize.parse({ text: 'INSERT INTO fx VALUES ($1)', types: [23] }), serialize.bind({ values: ['1'] }), serialize.execute(), serialize.flush());
+      const msgs = await soon(c.until('error'), 'the ErrorResponse after Flush');
+      expect(names(msgs)).toEqual(['parseComplete', 'bindComplete', 'error']);
+      expect(msgs[2]!.code).toBe('23505');
+      const serverWrites = write.mock.contexts.filter((socket) => (socket as Socket).remotePort === c.socket.localPort);
+      expect(serverWrites).toHaveLength(1);
+    } finally {
+      write.mockRestore();
+    }
+    c.write(serialize.sync());
+    expect(names(await c.until('readyForQuery'))).toEqual(['readyForQuery']);
+  });
+
   it('rejects redefining a named statement with 42P05 but allows re-parsing the unnamed one', async () => {
     const c = await ready();
     c.write(
@@ -501,4 +537,17 @@ async function waitFor(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setImmediate(r));
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(condition()).toBe(true);
+}
+
+/** Fails with a clear message instead of hanging when a reply never comes. */
+async function soon<T>(promise: Promise<T>, what: string, ms = 3000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
