@@ -181,6 +181,9 @@ export class Connection {
   };
 
   private readonly onClose = (): void => {
+    // Nobody is left to read the running statement's result: stop it now
+    // rather than let an abandoned query hold a read thread to its end.
+    this.session?.cancel();
     this.wake();
   };
 

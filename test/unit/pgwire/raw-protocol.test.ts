@@ -430,6 +430,14 @@ describe('cancel', () => {
     victim.write(serialize.query('SELECT 1 AS still'));
     expect((await victim.until('readyForQuery'))[1]!.fields).toEqual(['1']);
   });
+
+  it('cancels the running statement of a client that disconnects', async () => {
+    const victim = await ready();
+    victim.write(serialize.query('SELECT pg_sleep(30)'));
+    await waitFor(() => [...srv.backend.sessions].some((s) => s.sleeping));
+    victim.destroy();
+    await waitFor(() => ![...srv.backend.sessions].some((s) => s.sleeping));
+  });
 });
 
 describe('protocol violations', () => {
