@@ -404,12 +404,27 @@ function staticTypeOid(declared: string | null | undefined, hint: ResultColumnHi
     (hint?.pgType != null ? PG_TYPE_OIDS[hint.pgType] : null);
 }
 
+/**
+ * A column whose type only its values tell (a subquery's or CTE's computed
+ * column) is typed by all of them, not the first: integers and fractions
+ * together are float8 (an int8 column holding '2.5' breaks clients that parse
+ * it as an integer, or truncates it); anything else mixed is text.
+ */
 function runtimeOid(rows: readonly unknown[][], column: number): number {
+  let oid = UNKNOWN_TYPE_OID;
   for (const row of rows) {
     const value = row[column];
-    if (value !== null && value !== undefined) return oidOfRuntimeValue(value);
+    if (value === null || value === undefined) continue;
+    const next = oidOfRuntimeValue(value);
+    if (oid === UNKNOWN_TYPE_OID || oid === next) oid = next;
+    else if (isNumberOid(oid) && isNumberOid(next)) oid = PG_TYPE_OIDS.float8;
+    else return PG_TYPE_OIDS.text;
   }
-  return UNKNOWN_TYPE_OID;
+  return oid;
+}
+
+function isNumberOid(oid: number): boolean {
+  return oid === PG_TYPE_OIDS.int8 || oid === PG_TYPE_OIDS.float8;
 }
 
 /** `$n` parameters are SQLite named parameters; booleans and bytes need SQLite forms. */

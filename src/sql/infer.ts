@@ -119,8 +119,8 @@ export function inferType(node: unknown, scope: TypeScope): PgType | null {
     case 'SQLValueFunction': return SQL_VALUE_FUNCTION_TYPES[str(body['op']) ?? ''] ?? (str(body['op'])?.includes('USER') === true || body['op'] === 'SVFOP_CURRENT_ROLE' || body['op'] === 'SVFOP_CURRENT_CATALOG' || body['op'] === 'SVFOP_CURRENT_SCHEMA' ? 'text' : null);
     case 'A_Expr': return operatorType(body, scope);
     case 'FuncCall': return functionType(body, scope);
-    case 'CaseExpr': return firstKnown(asArray(body['args']).map((w) => bodyOf(w, 'CaseWhen')?.['result']).concat([body['defresult']]), scope);
-    case 'CoalesceExpr': case 'MinMaxExpr': return firstKnown(asArray(body['args']), scope);
+    case 'CaseExpr': return commonType(asArray(body['args']).map((w) => bodyOf(w, 'CaseWhen')?.['result']).concat([body['defresult']]), scope);
+    case 'CoalesceExpr': case 'MinMaxExpr': return commonType(asArray(body['args']), scope);
     default: return null;
   }
 }
@@ -211,10 +211,17 @@ function functionType(body: Record<string, unknown>, scope: TypeScope): PgType |
   return null;
 }
 
-function firstKnown(nodes: readonly unknown[], scope: TypeScope): PgType | null {
-  for (const node of nodes) {
-    const type = inferType(node, scope);
-    if (type !== null) return type;
-  }
-  return null;
+/**
+ * The type of an expression choosing among several (CASE, COALESCE,
+ * GREATEST, LEAST): numbers widen to the widest among them, as Postgres
+ * resolves them (greatest(int_column, 2.5) is numeric: typed by its first
+ * argument, 2.5 would reach a client as an integer); otherwise the first
+ * known type.
+ */
+function commonType(nodes: readonly unknown[], scope: TypeScope): PgType | null {
+  const known = nodes.map((node) => inferType(node, scope)).filter((type): type is PgType => type !== null);
+  const first = known[0];
+  if (first === undefined) return null;
+  if (!known.every((type) => ARITHMETIC_RANK.includes(type))) return first;
+  return known.reduce((wide, type) => (ARITHMETIC_RANK.indexOf(type) > ARITHMETIC_RANK.indexOf(wide) ? type : wide), first);
 }

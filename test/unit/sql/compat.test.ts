@@ -108,3 +108,24 @@ describe('NUMERIC stored as a double', () => {
     expect(engine.execute('SELECT v::text AS v FROM amounts', [], CTX).rows).toEqual([['123456789012345']]);
   });
 });
+
+describe('result column types', () => {
+  beforeEach(() => {
+    engine.executeBatch('CREATE TABLE m (g int, a numeric(10,2)); INSERT INTO m VALUES (1, 10), (2, 2.5), (3, 4);', CTX);
+  });
+  const oids = (sql: string): number[] => run(sql).fields?.map((f) => f.typeOid) ?? [];
+
+  it('GREATEST, LEAST, COALESCE and CASE take the widest numeric type among their arguments', () => {
+    expect(oids('SELECT greatest(g, 2.5), least(2.5, g), coalesce(g, 2.5), CASE WHEN g > 1 THEN g ELSE 2.5 END FROM m')).toEqual([1700, 1700, 1700, 1700]);
+    expect(oids('SELECT coalesce(g, 0), greatest(g, 1::bigint) FROM m')).toEqual([23, 20]);
+    expect(run('SELECT greatest(g, 2.5) AS x FROM m ORDER BY g').rows).toEqual([['2.5'], ['2.5'], ['3']]);
+  });
+
+  it("a subquery's computed column is typed by all its values, not by the first row's", () => {
+    // sum() of 10 is an integer in SQLite, of 2.5 a fraction: int8 would make clients parse '2.5' as an integer.
+    expect(oids('SELECT s FROM (SELECT g, sum(a) AS s FROM m GROUP BY g) q ORDER BY g')).toEqual([701]);
+    expect(oids('WITH s AS (SELECT g, sum(a) AS s FROM m GROUP BY g) SELECT s FROM s')).toEqual([701]);
+    expect(oids("SELECT x FROM (SELECT 1 AS x UNION ALL SELECT 'a') q")).toEqual([25]);
+    expect(oids('SELECT x FROM (SELECT g AS x FROM m UNION ALL SELECT 2) q')).toEqual([20]);
+  });
+});
