@@ -49,6 +49,19 @@ const MESSAGE_RULES: readonly Rule[] = [
   [/^integer overflow$/, () => new SqlError('22003', 'integer out of range')],
   [/^malformed JSON$/, () => new SqlError('22P02', 'invalid input syntax for type json')],
   [/^database is locked$/, () => new SqlError('55P03', 'could not obtain lock: database is locked')],
+  // SQLite's own limits and refusals, where Postgres would do the thing: say what is not supported.
+  [/^Cannot add a column with non-constant default$/, () => new SqlError('0A000', 'ALTER TABLE ADD COLUMN with a non-constant default (such as now()) is not supported', {
+    hint: 'Add the column without a default, then UPDATE it.',
+  })],
+  [/^Cannot add a NOT NULL column with default value NULL$/, () => new SqlError('23502', 'the column being added contains null values: it is NOT NULL and has no default', {
+    hint: 'Give the column a DEFAULT, or add it nullable, fill it, and then SET NOT NULL.',
+  })],
+  [/^cannot drop PRIMARY KEY column: "?([^"]+)"?$/, (m) => new SqlError('0A000', `dropping primary key column "${m[1] ?? ''}" is not supported`)],
+  [/^cannot drop UNIQUE column: "?([^"]+)"?$/, (m) => new SqlError('0A000', `dropping column "${m[1] ?? ''}", which a UNIQUE constraint covers, is not supported`)],
+  [/^cannot modify (\S+) because it is a view$/, (m) => new SqlError('0A000', `cannot change view "${m[1] ?? ''}": writing through views is not supported`, {
+    hint: 'Write to the view\'s underlying table.',
+  })],
+  [/^too many terms in compound SELECT$/, () => new SqlError('54000', 'too many UNION/INTERSECT/EXCEPT terms in one SELECT (at most 500)')],
 ];
 
 /** "t.a, t.b" → `duplicate key value violates unique constraint "t_a_b_key"` (Postgres' default name). */

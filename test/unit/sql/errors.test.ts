@@ -48,6 +48,21 @@ describe('SQLSTATE mapping', () => {
     expect(codeOf(sql)).toBe(code);
   });
 
+  it.each([
+    ['ALTER TABLE parent ADD COLUMN at timestamptz DEFAULT now()', '0A000'],
+    ['ALTER TABLE parent ADD COLUMN d text NOT NULL', '23502'], // parent has a row
+    ['ALTER TABLE child DROP COLUMN id', '0A000'],
+    [`SELECT 1 ${'UNION ALL SELECT 1 '.repeat(1000)}`, '54000'],
+  ])('what SQLite refuses in its own words gets a SQLSTATE: %s → %s', (sql, code) => {
+    expect(codeOf(sql)).toBe(code);
+  });
+
+  it('refuses a write to a view with 0A000', () => {
+    engine.execute('CREATE VIEW parents AS SELECT id FROM parent', [], CTX);
+    expect(codeOf('INSERT INTO parents VALUES (5)')).toBe('0A000');
+    expect(codeOf('DELETE FROM parents')).toBe('0A000');
+  });
+
   it('keeps Postgres-like messages and details for unique violations', () => {
     expect(() => engine.execute("INSERT INTO parent VALUES (3, 'a')", [], CTX)).toThrow(
       expect.objectContaining({ message: 'duplicate key value violates unique constraint "parent_code_key"', detail: 'Key (code) already exists.' }));
