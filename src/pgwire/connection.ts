@@ -810,7 +810,8 @@ export class Connection {
       return;
     }
     if (fields.length !== result.fields.length) {
-      throw new Error(`backend described ${fields.length} columns but returned ${result.fields.length}`);
+      // The table changed under a prepared statement (ALTER TABLE … ADD COLUMN): its rows no longer fit the description.
+      throw new SqlError('0A000', 'cached plan must not change result type', { hint: 'Prepare the statement again.' });
     }
     const start = portal.rowsSent;
     const end = maxRows > 0 ? Math.min(result.rows.length, start + maxRows) : result.rows.length;

@@ -116,6 +116,16 @@ describe('node-postgres', () => {
     expect((await client.query('SELECT count(*)::int AS n FROM pg_errors')).rows).toEqual([{ n: 1 }]);
   });
 
+  it('refuses a prepared statement whose table gained a column (0A000, as Postgres), and stays usable', async () => {
+    await client.query('CREATE TABLE pg_changing (id int PRIMARY KEY)');
+    await client.query('INSERT INTO pg_changing VALUES (1)');
+    const prepared = { name: 'pg-changing', text: 'SELECT * FROM pg_changing' };
+    expect((await client.query(prepared)).rows).toEqual([{ id: 1 }]);
+    await client.query('ALTER TABLE pg_changing ADD COLUMN note text');
+    await expect(client.query(prepared)).rejects.toMatchObject({ code: '0A000', message: 'cached plan must not change result type' });
+    expect((await client.query({ name: 'pg-changing-2', text: 'SELECT * FROM pg_changing' })).rows).toEqual([{ id: 1, note: null }]);
+  });
+
   it('serves a pool of 20 connections at once', async () => {
     const pool = new pg.Pool({ connectionString: url, max: 20 });
     try {
