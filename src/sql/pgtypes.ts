@@ -228,6 +228,39 @@ function toJsonText(value: unknown, label: string): string {
   return label === 'jsonb' ? JSON.stringify(JSON.parse(text)) : text;
 }
 
+/**
+ * `n` rounded to `scale` decimals half away from zero, as Postgres rounds a
+ * NUMERIC, on the number's shortest decimal form — the digits the user wrote:
+ * 1.005 gives 1.01, where toFixed sees the double 1.00499999… and gives 1.00.
+ */
+export function roundDecimal(n: number, scale: number): number {
+  if (!Number.isFinite(n) || scale < 0) return n;
+  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(n.toExponential());
+  if (match === null) return n;
+  const [, sign = '', lead = '', rest = '', exponent = '0'] = match;
+  const digits = lead + rest;
+  const integerDigits = 1 + Number(exponent); // digits before the decimal point
+  const keep = integerDigits + scale;
+  if (keep >= digits.length) return n; // already within the scale
+  if (keep < 0) return 0;
+  let kept = BigInt(digits.slice(0, keep) || '0');
+  if ((digits[keep] ?? '0') >= '5') kept += 1n;
+  return Number(`${sign}${kept}e${-scale}`);
+}
+
+/** A value for a numeric(precision, scale) column: rounded to the scale, refused (22003) if it needs more integer digits than the column has. */
+function toNumericField(n: number, precision: number | undefined, scale: number | undefined): number {
+  if (precision === undefined) return n;
+  const rounded = roundDecimal(n, scale ?? 0);
+  const integerDigits = precision - (scale ?? 0);
+  if (Math.abs(rounded) >= 10 ** integerDigits) {
+    throw new SqlError('22003', 'numeric field overflow', {
+      detail: `A field with precision ${precision}, scale ${scale ?? 0} must round to an absolute value less than ${integerDigits > 0 ? `10^${integerDigits}` : '1'}.`,
+    });
+  }
+  return rounded;
+}
+
 /** A value SQLite can store or a user function can return. */
 export type StoredValue = null | bigint | number | string | Uint8Array;
 
@@ -244,9 +277,7 @@ export function coerceToPgType(value: unknown, pgType: PgType, typmods: readonly
     case 'float4': case 'float8': return toFloat(value, pgType === 'float4' ? 'real' : 'double precision');
     case 'numeric': {
       refuseInexactNumeric(value);
-      const n = toFloat(value, 'numeric');
-      const scale = typmods[1];
-      return scale === undefined ? n : Number(n.toFixed(scale));
+      return toNumericField(toFloat(value, 'numeric'), typmods[0], typmods[1]);
     }
     case 'text': return textOf(value);
     case 'varchar': case 'bpchar': {
@@ -297,7 +328,7 @@ export function toPgValue(value: unknown, oid: number, scale: number | null): Sq
     case PG_TYPE_OIDS.numeric:
       if (typeof value === 'string') return value;
       if (typeof value === 'bigint') return scale !== null && scale > 0 ? `${value}.${'0'.repeat(scale)}` : value.toString();
-      if (typeof value === 'number') return scale !== null ? value.toFixed(scale) : String(value);
+      if (typeof value === 'number') return scale !== null ? roundDecimal(value, scale).toFixed(scale) : String(value);
       return textOf(value);
     case PG_TYPE_OIDS.bytea:
       return value instanceof Uint8Array ? new Uint8Array(value) : new Uint8Array(Buffer.from(textOf(value), 'utf8'));

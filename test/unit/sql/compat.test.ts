@@ -107,6 +107,18 @@ describe('NUMERIC stored as a double', () => {
     );
     expect(engine.execute('SELECT v::text AS v FROM amounts', [], CTX).rows).toEqual([['123456789012345']]);
   });
+
+  it('rounds to a numeric(p,s) scale half away from zero on the digits written, and refuses what overflows the precision', () => {
+    run('CREATE TABLE money (id int PRIMARY KEY, amt numeric(10,2))');
+    // As doubles 1.005 and 2.675 lie just below the half: rounding the double would give 1.00 and 2.67.
+    run('INSERT INTO money VALUES (1, 1.005), (2, 2.675), (3, 1.015), (4, 0.285), (5, -1.005), (6, 0.004)');
+    run('INSERT INTO money VALUES ($1, $2)', [7, '2.675']);
+    run('INSERT INTO money VALUES (8, 99999999.99)');
+    expect(run('SELECT amt FROM money ORDER BY id').rows).toEqual([['1.01'], ['2.68'], ['1.02'], ['0.29'], ['-1.01'], ['0.00'], ['2.68'], ['99999999.99']]);
+    expect(fails('INSERT INTO money VALUES (9, 99999999999.99)')).toBe('22003');
+    expect(fails('INSERT INTO money VALUES (9, 99999999.995)')).toBe('22003'); // rounds up to 10^8
+    expect(run("SELECT 1.005::numeric(5,2)::text, 12.5::numeric(3,0)::text").rows).toEqual([['1.01', '13']]);
+  });
 });
 
 describe('result column types', () => {
