@@ -16,9 +16,9 @@ import type {
   TransactionStatus,
 } from '../pgwire/backend.js';
 import { parseCopyStatement, type CopyStatement } from '../pgwire/copy.js';
-import { maintenanceInTransactionBlock } from '../sql/errors.js';
+import { maintenanceInTransactionBlock, readOnlyTransaction } from '../sql/errors.js';
 import type { ExecContext } from '../sql/functions.js';
-import { initParser, parseSql, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
+import { commandName, initParser, parseSql, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
 import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
 import type { ClusterNode } from './node.js';
 import type { Snapshot } from './snapshot-readers.js';
@@ -66,6 +66,10 @@ class ClusterSession implements SessionBackend {
   private txStarted = false;
   /** The open transaction has only read so far, on this snapshot of the local replica. */
   private snapshot: Snapshot | null = null;
+  /** The open transaction refuses writes (BEGIN READ ONLY, SET TRANSACTION READ ONLY, default_transaction_read_only). */
+  private txReadOnly = false;
+  /** A query ran in the open transaction, so it may no longer become READ WRITE (25001, as in Postgres). */
+  private txQueried = false;
 
   constructor(
     private readonly node: ClusterNode,
@@ -148,6 +152,7 @@ class ClusterSession implements SessionBackend {
   private async run(statement: ParsedStatement, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
     if (statement.kind === 'transaction') return this.transactionControl(statement.transaction as TransactionCommand, sql, params);
     if (this.tx === 'failed') throw abortedError();
+    if (statement.kind === 'write' || statement.kind === 'ddl') this.requireWritable(commandName(statement));
     if (this.tx === 'open' && statement.kind !== 'session') return this.inTransaction(sql, params, statement.kind === 'read');
     switch (statement.kind) {
       case 'read':
@@ -172,6 +177,7 @@ class ClusterSession implements SessionBackend {
    * accepts it only if nothing changed the database since that snapshot.
    */
   private async inTransaction(sql: string, params: readonly SqlValue[], reads: boolean): Promise<QueryResult> {
+    this.txQueried = true;
     try {
       if (!this.txStarted && reads) {
         this.snapshot ??= await this.node.openSnapshot();
@@ -200,6 +206,13 @@ class ClusterSession implements SessionBackend {
     await snapshot?.release();
   }
 
+  private beginTransaction(readOnly: boolean): void {
+    this.tx = 'open';
+    this.txStarted = false;
+    this.txReadOnly = readOnly;
+    this.txQueried = false;
+  }
+
   private async transactionControl(t: TransactionCommand, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
     const tag = (command: string): QueryResult => ({ command, rowCount: 0, fields: null, rows: [] });
     switch (t.action) {
@@ -207,8 +220,7 @@ class ClusterSession implements SessionBackend {
         if (this.tx !== 'idle') {
           this.events.notice({ severity: 'WARNING', code: '25001', message: 'there is already a transaction in progress' });
         } else {
-          this.tx = 'open';
-          this.txStarted = false;
+          this.beginTransaction(t.readOnly ?? this.defaultReadOnly());
         }
         return tag('BEGIN');
       case 'commit':
@@ -303,9 +315,47 @@ class ClusterSession implements SessionBackend {
         user: this.info.user,
         database: this.info.database,
         backendPid: this.info.connectionId,
-        settings: Object.fromEntries(this.settings),
+        settings: {
+          ...Object.fromEntries(this.settings),
+          // Outside a transaction block, each statement is a transaction of the session's default kind.
+          transaction_read_only: this.readOnlyNow() ? 'on' : 'off',
+          default_transaction_read_only: this.defaultReadOnly() ? 'on' : 'off',
+        },
       },
     };
+  }
+
+  // -------------------------------------------------------------------------
+  // READ ONLY: a read-only transaction refuses every write (25006), and stays
+  // on its snapshot; default_transaction_read_only makes every transaction so,
+  // single autocommit statements included.
+
+  private defaultReadOnly(): boolean {
+    return parseBoolean(this.settings.get('default_transaction_read_only') ?? 'off') === true;
+  }
+
+  private readOnlyNow(): boolean {
+    return this.tx === 'idle' ? this.defaultReadOnly() : this.txReadOnly;
+  }
+
+  /** Refuses a write in a read-only transaction; like any statement error, that aborts the transaction. */
+  private requireWritable(command: string): void {
+    if (!this.readOnlyNow()) return;
+    if (this.tx === 'open') this.tx = 'failed';
+    throw readOnlyTransaction(command);
+  }
+
+  /** SET TRANSACTION READ ONLY / READ WRITE, or `SET transaction_read_only`. */
+  private setTransactionReadOnly(readOnly: boolean): void {
+    if (this.tx === 'idle') {
+      this.events.notice({ severity: 'WARNING', code: '25P01', message: 'SET TRANSACTION can only be used in transaction blocks' });
+      return;
+    }
+    if (!readOnly && this.txReadOnly && this.txQueried) {
+      if (this.tx === 'open') this.tx = 'failed';
+      throw new SqlError('25001', 'transaction read-write mode must be set before any query');
+    }
+    this.txReadOnly = readOnly;
   }
 
   private async sessionCommand(command: SessionCommand, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
@@ -330,6 +380,14 @@ class ClusterSession implements SessionBackend {
 
   private set(rawName: string, value: string | null): void {
     const name = rawName.toLowerCase();
+    if (name === 'transaction_read_only') {
+      this.setTransactionReadOnly(value === null ? this.defaultReadOnly() : booleanSetting(name, value));
+      return;
+    }
+    if (name === 'default_transaction_read_only' && value !== null) {
+      this.settings.set(name, booleanSetting(name, value) ? 'on' : 'off');
+      return;
+    }
     if (name === CONSISTENCY_SETTING) {
       const v = (value ?? 'linearizable').toLowerCase();
       if (v !== 'linearizable' && v !== 'lease' && v !== 'local') {
@@ -362,6 +420,7 @@ class ClusterSession implements SessionBackend {
       const result = await this.readForCopy(`SELECT ${cols} FROM ${table}`);
       return { type: 'copyOut', format: copy.format, fields: result.fields ?? [], rows: result.rows };
     }
+    this.requireWritable('COPY FROM');
     const columns = copy.columns ?? (await this.tableColumns(copy.table));
     return { type: 'copyIn', sink: new CopyToLog(this, table, columns, copy) };
   }
@@ -435,6 +494,21 @@ class CopyToLog implements CopyInSink {
 
 function abortedError(): SqlError {
   return new SqlError('25P02', 'current transaction is aborted, commands ignored until end of transaction block');
+}
+
+const BOOLEAN_WORDS: Readonly<Record<string, boolean>> = {
+  on: true, true: true, yes: true, t: true, y: true, '1': true,
+  off: false, false: false, no: false, f: false, n: false, '0': false,
+};
+
+function parseBoolean(value: string): boolean | undefined {
+  return BOOLEAN_WORDS[value.trim().toLowerCase()];
+}
+
+function booleanSetting(name: string, value: string): boolean {
+  const parsed = parseBoolean(value);
+  if (parsed === undefined) throw new SqlError('22023', `parameter "${name}" requires a Boolean value`);
+  return parsed;
 }
 
 function showResult(name: string, value: string): QueryResult {

@@ -100,3 +100,7 @@ export function toSqlError(error: unknown): SqlError {
 export function maintenanceInTransactionBlock(tag: string): SqlError {
   return new SqlError('25001', `${tag} cannot run inside a transaction block`);
 }
+
+export function readOnlyTransaction(command: string): SqlError {
+  return new SqlError('25006', `cannot execute ${command} in a read-only transaction`);
+}

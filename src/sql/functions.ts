@@ -43,6 +43,8 @@ export const DEFAULT_SETTINGS: Readonly<Record<string, string>> = {
   standard_conforming_strings: 'on',
   transaction_isolation: 'serializable',
   default_transaction_isolation: 'serializable',
+  transaction_read_only: 'off',
+  default_transaction_read_only: 'off',
   search_path: '"$user", public',
   application_name: '',
   is_superuser: 'on',

@@ -173,13 +173,12 @@ function transactionCommand(body: JsonObject): TransactionCommand | null {
   if (action === undefined) return null; // PREPARE TRANSACTION, COMMIT PREPARED, ...
   if (body['chain'] === true) return null; // COMMIT AND CHAIN
   let isolationLevel: string | undefined;
-  let readOnly: boolean | undefined;
   for (const option of asArray(body['options'])) {
     const def = bodyOf(option, 'DefElem');
     const value = constantText(def?.['arg']);
     if (def?.['defname'] === 'transaction_isolation' && value !== null) isolationLevel = value;
-    if (def?.['defname'] === 'transaction_read_only') readOnly = value === '1' || value === 'true';
   }
+  const readOnly = readOnlyOption(body['options']);
   const savepoint = str(body['savepoint_name']);
   return {
     action,
@@ -204,11 +203,46 @@ function sessionCommand(nodeType: string, body: JsonObject): SessionCommand | nu
       return { action: 'reset', name };
     case 'VAR_RESET_ALL':
       return { action: 'reset', name: null };
-    case 'VAR_SET_MULTI':
-      // SET TRANSACTION ISOLATION LEVEL ... / SET SESSION CHARACTERISTICS: accepted, nothing to change.
-      return { action: 'set', name: name === 'transaction' ? 'transaction' : name, value: null, local: true };
+    case 'VAR_SET_MULTI': {
+      // SET TRANSACTION … / SET SESSION CHARACTERISTICS AS TRANSACTION …: the isolation
+      // level is accepted and ignored (always serializable); READ ONLY / READ WRITE sets
+      // the setting Postgres maps it to, for this transaction or for the session.
+      const readOnly = readOnlyOption(body['args']);
+      if (readOnly === undefined) return { action: 'set', name, value: null, local: true };
+      const forTransaction = name === 'transaction';
+      const setting = forTransaction ? 'transaction_read_only' : 'default_transaction_read_only';
+      return { action: 'set', name: setting, value: readOnly ? 'on' : 'off', local: forTransaction };
+    }
     default:
       return null;
+  }
+}
+
+/** READ ONLY (true) or READ WRITE (false) among the options of BEGIN or SET TRANSACTION, if either is there. */
+function readOnlyOption(options: unknown): boolean | undefined {
+  let readOnly: boolean | undefined;
+  for (const option of asArray(options)) {
+    const def = bodyOf(option, 'DefElem');
+    if (def?.['defname'] === 'transaction_read_only') readOnly = constantText(def['arg']) === '1';
+  }
+  return readOnly;
+}
+
+/** The command a statement runs, as Postgres names it in "cannot execute … in a read-only transaction". */
+export function commandName(statement: ParsedStatement): string {
+  const body = bodyOf(statement.ast, statement.nodeType) ?? {};
+  switch (statement.nodeType) {
+    case 'InsertStmt': return 'INSERT';
+    case 'UpdateStmt': return 'UPDATE';
+    case 'DeleteStmt': return 'DELETE';
+    case 'SelectStmt': return 'SELECT';
+    case 'CreateStmt': return 'CREATE TABLE';
+    case 'IndexStmt': return 'CREATE INDEX';
+    case 'ViewStmt': return 'CREATE VIEW';
+    case 'TruncateStmt': return 'TRUNCATE TABLE';
+    case 'AlterTableStmt': case 'RenameStmt': return 'ALTER TABLE';
+    case 'DropStmt': return `DROP ${(str(body['removeType']) ?? 'OBJECT_TABLE').replace('OBJECT_', '')}`;
+    default: return statement.nodeType.replace(/Stmt$/, '').toUpperCase();
   }
 }
 

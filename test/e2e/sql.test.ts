@@ -170,6 +170,66 @@ describe('SQL over the replicated log', () => {
     await Promise.all([reader.end(), writer.end()]);
   });
 
+  it('READ ONLY transactions, however chosen, refuse every write with 25006 and change nothing', async () => {
+    await cluster.query(1, 'CREATE TABLE ro (id INTEGER PRIMARY KEY, bal INTEGER NOT NULL)');
+    await cluster.query(1, 'INSERT INTO ro VALUES (1, 100), (2, 100)');
+    const follower = (await cluster.statuses()).find((s) => s.role === 'follower')!.id;
+    const c = await cluster.client(follower);
+    const show = async (name: string): Promise<unknown> => (await c.query(`SHOW ${name}`)).rows[0]?.[name];
+    const refused = (sql: string, command: string) =>
+      expect(c.query(sql)).rejects.toMatchObject({ code: '25006', message: `cannot execute ${command} in a read-only transaction` });
+
+    expect(await show('transaction_read_only')).toBe('off');
+    await c.query('BEGIN READ ONLY');
+    expect(await show('transaction_read_only')).toBe('on');
+    expect((await c.query('SELECT bal FROM ro WHERE id = 1')).rows).toEqual([{ bal: 100 }]);
+    await refused('UPDATE ro SET bal = 7', 'UPDATE');
+    await expect(c.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    await c.query('ROLLBACK');
+
+    await c.query('START TRANSACTION READ ONLY');
+    await refused('INSERT INTO ro VALUES (3, 3)', 'INSERT');
+    await c.query('ROLLBACK');
+
+    await c.query('BEGIN');
+    await c.query('SET TRANSACTION READ ONLY');
+    await refused('DELETE FROM ro', 'DELETE');
+    await c.query('COMMIT');
+
+    // READ WRITE only before the transaction's first query, as in Postgres.
+    await c.query('BEGIN READ ONLY');
+    await c.query('SELECT 1');
+    await expect(c.query('SET TRANSACTION READ WRITE')).rejects.toMatchObject({ code: '25001' });
+    await c.query('ROLLBACK');
+
+    await c.query('SET default_transaction_read_only = on');
+    expect(await show('default_transaction_read_only')).toBe('on');
+    expect(await show('transaction_read_only')).toBe('on');
+    await refused('UPDATE ro SET bal = 0', 'UPDATE'); // a single autocommit statement
+    await refused('CREATE TABLE ro2 (x int)', 'CREATE TABLE');
+    await refused('DROP TABLE ro', 'DROP TABLE');
+    await c.query('BEGIN');
+    await refused('UPDATE ro SET bal = 8', 'UPDATE');
+    await c.query('ROLLBACK');
+    await c.query('BEGIN READ WRITE');
+    await c.query('UPDATE ro SET bal = bal');
+    await c.query('COMMIT');
+    await c.query('SET default_transaction_read_only = off');
+
+    await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
+    await refused('INSERT INTO ro VALUES (3, 3)', 'INSERT');
+    await refused('COPY ro FROM STDIN', 'COPY FROM');
+    await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE');
+    expect(await show('transaction_read_only')).toBe('off');
+
+    for (const id of cluster.ids) {
+      const r = await cluster.query(id, 'SELECT id, bal FROM ro ORDER BY id');
+      expect(r.rows).toEqual([{ id: 1, bal: 100 }, { id: 2, bal: 100 }]);
+    }
+    await c.query('INSERT INTO ro VALUES (3, 3)'); // the session writes again
+    await c.end();
+  });
+
   it('concurrent transfers from every node keep the total', async () => {
     await cluster.query(2, 'CREATE TABLE bank (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)');
     await cluster.query(2, 'INSERT INTO bank VALUES (1, 1000), (2, 1000), (3, 1000), (4, 1000)');

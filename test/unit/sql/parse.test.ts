@@ -24,6 +24,15 @@ describe('parse and classify', () => {
     expect(statements[10]?.session).toEqual({ action: 'show', name: 'timezone' });
   });
 
+  it('reads READ ONLY / READ WRITE from BEGIN, SET TRANSACTION and SET SESSION CHARACTERISTICS', () => {
+    const [begin, beginRw, setTx, setSession] = parseSql(`BEGIN READ ONLY; START TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE;
+      SET TRANSACTION READ ONLY; SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE`);
+    expect(begin?.transaction).toEqual({ action: 'begin', readOnly: true });
+    expect(beginRw?.transaction).toEqual({ action: 'begin', isolationLevel: 'serializable', readOnly: false });
+    expect(setTx?.session).toEqual({ action: 'set', name: 'transaction_read_only', value: 'on', local: true });
+    expect(setSession?.session).toEqual({ action: 'set', name: 'default_transaction_read_only', value: 'off', local: false });
+  });
+
   it('slices statement text correctly after multi-byte characters', () => {
     const statements = parseSql("SELECT 'héllo'; SELECT 'ok'");
     expect(statements.map((s) => s.text)).toEqual(["SELECT 'héllo'", "SELECT 'ok'"]);
