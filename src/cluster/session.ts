@@ -70,6 +70,12 @@ class ClusterSession implements SessionBackend {
   private txReadOnly = false;
   /** A query ran in the open transaction, so it may no longer become READ WRITE (25001, as in Postgres). */
   private txQueried = false;
+  /**
+   * The open transaction is the implicit one of a Query message holding
+   * several statements: it commits at the end of the string, and a failing
+   * statement rolls it back (a BEGIN in the string makes it explicit).
+   */
+  private implicit = false;
 
   constructor(
     private readonly node: ClusterNode,
@@ -93,20 +99,35 @@ class ClusterSession implements SessionBackend {
       yield { type: 'empty' };
       return;
     }
-    for (const statement of statements) {
-      try {
-        const copy = statement.nodeType === 'CopyStmt' ? parseCopyStatement(statement.text) : undefined;
-        if (copy !== undefined) {
-          if (this.tx === 'failed') throw abortedError();
-          yield await this.copy(copy);
-          continue;
+    // Postgres runs the statements of one Query as one implicit transaction
+    // (a single statement is one by itself: it keeps its fast path).
+    const several = statements.length > 1;
+    try {
+      for (const statement of statements) {
+        if (several && this.tx === 'idle' && statement.kind !== 'transaction') this.beginTransaction(this.defaultReadOnly(), true);
+        let outcome: StatementOutcome;
+        try {
+          outcome = await this.statementOutcome(statement);
+        } catch (error) {
+          yield { type: 'error', error: asSqlError(error) };
+          return;
         }
-        yield { type: 'result', result: await this.run(statement, statement.text, []) };
-      } catch (error) {
-        yield { type: 'error', error: asSqlError(error) };
-        return;
+        yield outcome;
       }
+      if (this.implicit) await this.endTransaction('commit');
+    } catch (error) {
+      yield { type: 'error', error: asSqlError(error) };
+    } finally {
+      // A statement (or the client's COPY data) failed, or the client went away: nothing of the string stays.
+      if (this.implicit) await this.endTransaction('rollback');
     }
+  }
+
+  private async statementOutcome(statement: ParsedStatement): Promise<StatementOutcome> {
+    const copy = statement.nodeType === 'CopyStmt' ? parseCopyStatement(statement.text) : undefined;
+    if (copy === undefined) return { type: 'result', result: await this.run(statement, statement.text, []) };
+    if (this.tx === 'failed') throw abortedError();
+    return this.copy(copy);
   }
 
   async prepare(sql: string, paramTypes: readonly number[]): Promise<PreparedStatement> {
@@ -153,7 +174,8 @@ class ClusterSession implements SessionBackend {
     if (statement.kind === 'transaction') return this.transactionControl(statement.transaction as TransactionCommand, sql, params);
     if (this.tx === 'failed') throw abortedError();
     if (statement.kind === 'write' || statement.kind === 'ddl') this.requireWritable(commandName(statement));
-    if (this.tx === 'open' && statement.kind !== 'session') return this.inTransaction(sql, params, statement.kind === 'read');
+    // Unsupported statements fail wherever they run: no need to take them to the leader.
+    if (this.tx === 'open' && statement.kind !== 'session') return this.inTransaction(sql, params, statement.kind === 'read' || statement.kind === 'unsupported');
     switch (statement.kind) {
       case 'read':
       case 'unsupported':
@@ -179,6 +201,10 @@ class ClusterSession implements SessionBackend {
   private async inTransaction(sql: string, params: readonly SqlValue[], reads: boolean): Promise<QueryResult> {
     this.txQueried = true;
     try {
+      // The reads of a multi-statement Query before its first write are plain
+      // reads: Postgres runs them at READ COMMITTED, and with no snapshot the
+      // leader has no reason to refuse the writes that follow (40001).
+      if (!this.txStarted && reads && this.implicit) return await this.read(sql, params);
       if (!this.txStarted && reads) {
         this.snapshot ??= await this.node.openSnapshot();
         return await this.snapshot.query(sql, params, this.context());
@@ -206,26 +232,33 @@ class ClusterSession implements SessionBackend {
     await snapshot?.release();
   }
 
-  private beginTransaction(readOnly: boolean): void {
+  private beginTransaction(readOnly: boolean, implicit: boolean): void {
     this.tx = 'open';
     this.txStarted = false;
     this.txReadOnly = readOnly;
     this.txQueried = false;
+    this.implicit = implicit;
   }
 
   private async transactionControl(t: TransactionCommand, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
     const tag = (command: string): QueryResult => ({ command, rowCount: 0, fields: null, rows: [] });
     switch (t.action) {
       case 'begin':
-        if (this.tx !== 'idle') {
+        if (this.implicit) {
+          // As in Postgres: BEGIN inside a multi-statement Query makes its implicit transaction explicit.
+          this.implicit = false;
+          if (t.readOnly !== undefined) this.setTransactionReadOnly(t.readOnly);
+        } else if (this.tx !== 'idle') {
           this.events.notice({ severity: 'WARNING', code: '25001', message: 'there is already a transaction in progress' });
         } else {
-          this.beginTransaction(t.readOnly ?? this.defaultReadOnly());
+          this.beginTransaction(t.readOnly ?? this.defaultReadOnly(), false);
         }
         return tag('BEGIN');
       case 'commit':
-        if (this.tx === 'idle') {
+        if (this.tx === 'idle' || this.implicit) {
+          // Postgres commits an implicit transaction here all the same, with the warning.
           this.events.notice({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' });
+          if (this.implicit) await this.endTransaction('commit');
           return tag('COMMIT');
         }
         if (this.tx === 'failed') {
@@ -235,8 +268,9 @@ class ClusterSession implements SessionBackend {
         await this.endTransaction('commit');
         return tag('COMMIT');
       case 'rollback':
-        if (this.tx === 'idle') {
+        if (this.tx === 'idle' || this.implicit) {
           this.events.notice({ severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' });
+          if (this.implicit) await this.endTransaction('rollback');
           return tag('ROLLBACK');
         }
         await this.endTransaction('rollback');
@@ -244,7 +278,7 @@ class ClusterSession implements SessionBackend {
       case 'savepoint':
       case 'release':
       case 'rollback_to': {
-        if (this.tx === 'idle') throw new SqlError('25P01', `${t.action === 'rollback_to' ? 'ROLLBACK TO SAVEPOINT' : t.action.toUpperCase()} can only be used in transaction blocks`);
+        if (this.tx === 'idle' || this.implicit) throw new SqlError('25P01', `${t.action === 'rollback_to' ? 'ROLLBACK TO SAVEPOINT' : t.action.toUpperCase()} can only be used in transaction blocks`);
         if (this.tx === 'failed' && t.action !== 'rollback_to') throw abortedError();
         const result = await this.inTransaction(sql, params, this.snapshot !== null);
         if (t.action === 'rollback_to') this.tx = 'open';
@@ -259,6 +293,7 @@ class ClusterSession implements SessionBackend {
     const started = this.txStarted;
     this.tx = 'idle';
     this.txStarted = false;
+    this.implicit = false;
     if (!started) return;
     if (how === 'rollback') {
       // If the leader is gone, so is its transaction (a new leader never had it; an old one aborts it).
@@ -345,7 +380,7 @@ class ClusterSession implements SessionBackend {
     throw readOnlyTransaction(command);
   }
 
-  /** SET TRANSACTION READ ONLY / READ WRITE, or `SET transaction_read_only`. */
+  /** SET TRANSACTION READ ONLY / READ WRITE, `SET transaction_read_only`, or BEGIN's option inside a Query's implicit transaction. */
   private setTransactionReadOnly(readOnly: boolean): void {
     if (this.tx === 'idle') {
       this.events.notice({ severity: 'WARNING', code: '25P01', message: 'SET TRANSACTION can only be used in transaction blocks' });

@@ -230,6 +230,38 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('the statements of one Query message form one implicit transaction, as in Postgres', async () => {
+    await cluster.query(1, 'CREATE TABLE ms (id INTEGER PRIMARY KEY, v TEXT)');
+    const follower = (await cluster.statuses()).find((s) => s.role === 'follower')!.id;
+    const c = await cluster.client(follower);
+    const ids = async (): Promise<number[][]> =>
+      Promise.all(cluster.ids.map(async (id) => (await cluster.query<{ id: number }>(id, 'SELECT id FROM ms ORDER BY id')).rows.map((r) => r.id)));
+
+    // node-postgres sends a string without parameters as one simple Query.
+    await expect(c.query('INSERT INTO ms VALUES (1); INSERT INTO ms VALUES (2); INSERT INTO ms VALUES (1)')).rejects.toMatchObject({ code: '23505' });
+    expect(await ids()).toEqual([[], [], []]);
+    await expect(c.query('SELECT 1; INSERT INTO ms VALUES (2); SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
+    expect(await ids()).toEqual([[], [], []]);
+
+    // Later statements see the earlier writes of the string.
+    const results = (await c.query("INSERT INTO ms VALUES (1); UPDATE ms SET v = 'x' WHERE id = 1; SELECT id, v FROM ms")) as unknown as pg.QueryResult[];
+    expect(results.map((r) => r.command)).toEqual(['INSERT', 'UPDATE', 'SELECT']);
+    expect(results[2]!.rows).toEqual([{ id: 1, v: 'x' }]);
+
+    // BEGIN makes the implicit transaction explicit; after COMMIT the rest forms a new implicit one.
+    await expect(
+      c.query('INSERT INTO ms VALUES (10); BEGIN; INSERT INTO ms VALUES (11); COMMIT; INSERT INTO ms VALUES (12); INSERT INTO ms VALUES (12)'),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(await ids()).toEqual([[1, 10, 11], [1, 10, 11], [1, 10, 11]]);
+    await c.query('INSERT INTO ms VALUES (20); BEGIN; INSERT INTO ms VALUES (21); ROLLBACK');
+    // An explicit transaction the string leaves open stays open; an error in it aborts it, as usual.
+    await expect(c.query('BEGIN; INSERT INTO ms VALUES (30); INSERT INTO ms VALUES (30)')).rejects.toMatchObject({ code: '23505' });
+    await expect(c.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    await c.query('ROLLBACK');
+    expect(await ids()).toEqual([[1, 10, 11], [1, 10, 11], [1, 10, 11]]);
+    await c.end();
+  });
+
   it('concurrent transfers from every node keep the total', async () => {
     await cluster.query(2, 'CREATE TABLE bank (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL)');
     await cluster.query(2, 'INSERT INTO bank VALUES (1, 1000), (2, 1000), (3, 1000), (4, 1000)');
