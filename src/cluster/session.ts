@@ -131,9 +131,20 @@ class ClusterSession implements SessionBackend {
   }
 
   async prepare(sql: string, paramTypes: readonly number[]): Promise<PreparedStatement> {
+    try {
+      return await this.describeStatement(sql, paramTypes);
+    } catch (error) {
+      // As in Postgres, a statement that fails to parse or describe aborts the open transaction.
+      if (this.tx === 'open') this.tx = 'failed';
+      throw error;
+    }
+  }
+
+  private async describeStatement(sql: string, paramTypes: readonly number[]): Promise<PreparedStatement> {
     const statements = parseSql(sql);
     if (statements.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
     const statement = statements[0] ?? null;
+    if (this.tx === 'failed' && statement?.kind !== 'transaction') throw abortedError();
     const handle: Handle = { sql, statement };
     if (statement === null || statement.kind === 'session' || statement.kind === 'transaction') {
       return { paramTypes: paramTypes.map((t) => (t === 0 ? 25 : t)), fields: statement?.session?.action === 'show' ? [{ name: statement.session.name, typeOid: 25 }] : null, handle };

@@ -126,6 +126,16 @@ describe('node-postgres', () => {
     expect((await client.query({ name: 'pg-changing-2', text: 'SELECT * FROM pg_changing' })).rows).toEqual([{ id: 1, note: null }]);
   });
 
+  it('a statement that fails at Parse inside a transaction aborts it (25P02 until ROLLBACK), as in Postgres', async () => {
+    await client.query('CREATE TABLE pg_parse_abort (id int PRIMARY KEY)');
+    await client.query('BEGIN');
+    await client.query('INSERT INTO pg_parse_abort VALUES ($1)', [1]);
+    await expect(client.query('SELEC $1', [1])).rejects.toMatchObject({ code: '42601' });
+    await expect(client.query('INSERT INTO pg_parse_abort VALUES ($1)', [2])).rejects.toMatchObject({ code: '25P02' });
+    await expect(client.query('COMMIT')).resolves.toMatchObject({ command: 'ROLLBACK' });
+    expect((await client.query('SELECT count(*)::int AS n FROM pg_parse_abort')).rows).toEqual([{ n: 0 }]);
+  });
+
   it('serves a pool of 20 connections at once', async () => {
     const pool = new pg.Pool({ connectionString: url, max: 20 });
     try {
