@@ -346,11 +346,27 @@ class ClusterSession implements SessionBackend {
     if (this.consistency !== 'local') await this.node.readBarrier({ lease: this.consistency === 'lease' });
     const running = new AbortController();
     this.running = running;
+    const timeoutMs = this.statementTimeoutMs();
+    let timedOut = false;
+    const timer = timeoutMs === 0 ? undefined : setTimeout(() => {
+      timedOut = true;
+      running.abort();
+    }, timeoutMs);
     try {
       return await this.node.query(sql, params, this.context(), running.signal);
+    } catch (error) {
+      if (timedOut) throw new SqlError('57014', 'canceling statement due to statement timeout');
+      throw error;
     } finally {
+      clearTimeout(timer);
       if (this.running === running) this.running = null;
     }
+  }
+
+  /** statement_timeout in ms (0: none). It bounds reads; a write is bounded by the cluster's writeTimeoutMs. */
+  private statementTimeoutMs(): number {
+    const value = this.settings.get('statement_timeout');
+    return value === undefined ? 0 : parseDurationMs('statement_timeout', value);
   }
 
   private context(): ExecContext {
@@ -444,6 +460,7 @@ class ClusterSession implements SessionBackend {
       this.consistency = v;
       return;
     }
+    if (name === 'statement_timeout' && value !== null) parseDurationMs(name, value); // refuse a bad value at SET, as Postgres does
     if (name === 'client_encoding' && value !== null && !/^(utf-?8|unicode)$/i.test(value)) {
       throw new SqlError('0A000', `client_encoding "${value}" is not supported`, { hint: 'paxosql speaks UTF8 only.' });
     }
@@ -566,6 +583,20 @@ function quoteName(name: string): string {
     .split('.')
     .map((part) => `"${part.replaceAll('"', '""')}"`)
     .join('.');
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { '': 1, ms: 1, s: 1000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A Postgres time setting in milliseconds: a number of ms, or with a unit ('300ms', '5s', '1min', '1h', '1d'). */
+function parseDurationMs(name: string, value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/i.exec(value);
+  const unit = DURATION_UNITS_MS[(match?.[2] ?? '').toLowerCase()];
+  if (match === null || unit === undefined) {
+    throw new SqlError('22023', `invalid value for parameter "${name}": "${value}"`, { hint: 'Valid units for this parameter are "ms", "s", "min", "h", and "d".' });
+  }
+  const ms = Math.round(Number(match[1]) * unit);
+  if (ms > 2_147_483_647) throw new SqlError('22023', `${value} is outside the valid range for parameter "${name}" (0 .. 2147483647 ms)`);
+  return ms;
 }
 
 function asSqlError(error: unknown): SqlError {

@@ -311,6 +311,19 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('statement_timeout cancels a read that runs too long (57014), and the session goes on', async () => {
+    const c = await cluster.client(2);
+    await expect(c.query("SET statement_timeout = 'soon'")).rejects.toMatchObject({ code: '22023' });
+    await c.query("SET statement_timeout = '200ms'");
+    // Counting to a billion takes SQLite minutes.
+    const long = 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 1000000000) SELECT count(*) FROM r';
+    await expect(c.query(long)).rejects.toMatchObject({ code: '57014', message: 'canceling statement due to statement timeout' });
+    expect((await c.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await c.query('SET statement_timeout = 0');
+    expect((await c.query('SHOW statement_timeout')).rows).toEqual([{ statement_timeout: '0' }]);
+    await c.end();
+  });
+
   it('a transaction whose leader dies is rolled back with 40001 and leaves nothing', async () => {
     await cluster.query(1, 'CREATE TABLE orphan (id INTEGER PRIMARY KEY)');
     const leader = await cluster.waitForLeader();
