@@ -311,6 +311,19 @@ function textOf(value: unknown): string {
 // Output: SQLite values (read with safeIntegers) to what the wire layer sends.
 
 /** Converts a stored SQLite value of a column of type `oid` to its Postgres meaning. */
+/**
+ * An integer result out of its type's range fails as in Postgres (22003):
+ * SQLite computes integers in 64 bits and turns an overflow into a double, so
+ * `2147483647::int * 2` and `9223372036854775807::bigint + 1` would otherwise
+ * come back as numbers no int4 or int8 can hold.
+ */
+function checkIntegerResult(value: unknown, pgType: 'int2' | 'int4' | 'int8'): void {
+  if (typeof value !== 'bigint' && !(typeof value === 'number' && Number.isInteger(value))) return;
+  const n = BigInt(value);
+  const [min, max] = INT_RANGES[pgType];
+  if (n < min || n > max) throw new SqlError('22003', `${INT_LABELS[pgType]} out of range`);
+}
+
 export function toPgValue(value: unknown, oid: number, scale: number | null): SqlValue {
   if (value === null || value === undefined) return null;
   switch (oid) {
@@ -318,8 +331,11 @@ export function toPgValue(value: unknown, oid: number, scale: number | null): Sq
       if (typeof value === 'string') return TRUE_WORDS.has(value.toLowerCase());
       return Number(value) !== 0;
     case PG_TYPE_OIDS.int2: case PG_TYPE_OIDS.int4:
-      return typeof value === 'string' ? value : Number(value);
+      if (typeof value === 'string') return value;
+      checkIntegerResult(value, oid === PG_TYPE_OIDS.int2 ? 'int2' : 'int4');
+      return Number(value);
     case PG_TYPE_OIDS.int8:
+      checkIntegerResult(value, 'int8');
       if (typeof value === 'bigint') return value;
       if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
       return typeof value === 'string' ? value : Number(value);

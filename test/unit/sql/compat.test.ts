@@ -133,6 +133,13 @@ describe('result column types', () => {
     expect(run('SELECT greatest(g, 2.5) AS x FROM m ORDER BY g').rows).toEqual([['2.5'], ['2.5'], ['3']]);
   });
 
+  it('an integer result beyond its type fails with 22003, as in Postgres, instead of coming back as a double', () => {
+    expect(fails('SELECT 9223372036854775807::bigint + 1')).toBe('22003');
+    expect(fails('SELECT 2147483647::int * 2')).toBe('22003');
+    expect(fails('SELECT g * 2147483647 FROM m')).toBe('22003'); // int4 column × int4: 2 × 2147483647
+    expect(run('SELECT 32767::smallint + 1 AS x, 2147483647::bigint * 2 AS y').rows).toEqual([[32768, 4294967294n]]);
+  });
+
   it("a subquery's computed column is typed by all its values, not by the first row's", () => {
     // sum() of 10 is an integer in SQLite, of 2.5 a fraction: int8 would make clients parse '2.5' as an integer.
     expect(oids('SELECT s FROM (SELECT g, sum(a) AS s FROM m GROUP BY g) q ORDER BY g')).toEqual([701]);
