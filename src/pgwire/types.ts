@@ -4,12 +4,14 @@
 // Parameters decode into these SqlValues, by declared type:
 //   bool → boolean; int2/int4/oid → number; int8 → bigint; float4/float8 → number;
 //   numeric → canonical decimal string; bytea → Uint8Array;
-//   timestamp/timestamptz → 'YYYY-MM-DD HH:MM:SS[.ffffff]' (+00 for timestamptz, in UTC);
-//   date → 'YYYY-MM-DD'; uuid → lowercase 8-4-4-4-12; text/varchar/bpchar/json/jsonb/unknown → string.
+//   timestamp/timestamptz → 'YYYY-MM-DD HH:MM:SS[.fff]' (+00 for timestamptz, in UTC; text input
+//   as the SQL layer parses literals, so milliseconds); date → 'YYYY-MM-DD';
+//   uuid → lowercase 8-4-4-4-12; text/varchar/bpchar/json/jsonb/unknown → string.
 // Result values are accepted loosely (SQLite hands back numbers for booleans,
 // strings for timestamps, bigint or number for integers) and encoded by the
 // column's type OID; a timestamp given as a number is milliseconds since the Unix epoch.
 
+import { decodeDateTimeParam } from '../sql/pgtypes.js';
 import { SqlError, type SqlValue } from '../sql/types.js';
 import { decodeNumericBinary, encodeNumericBinary, formatDecimal } from './numeric.js';
 
@@ -71,12 +73,13 @@ export function decodeText(text: string, typeOid: number): SqlValue {
       return formatDecimal(text);
     case TypeOid.bytea:
       return parseByteaText(text);
+    // The SQL layer's parser, the same one literals and casts use.
     case TypeOid.timestamp:
-      return formatTimestamp(parseTimestamp(text), false);
+      return decodeDateTimeParam(text, 'timestamp');
     case TypeOid.timestamptz:
-      return formatTimestamp(parseTimestamp(text), true);
+      return decodeDateTimeParam(text, 'timestamptz');
     case TypeOid.date:
-      return formatDate(parseDate(text));
+      return decodeDateTimeParam(text, 'date');
     case TypeOid.uuid:
       return formatUuid(parseUuid(text));
     default:
@@ -190,7 +193,9 @@ function parseByteaText(text: string): Uint8Array {
 
 /**
  * Parses 'YYYY-MM-DD[ T]HH:MM[:SS[.ffffff]][Z|±HH[:MM]]' (or a bare date, or
- * ±infinity) into microseconds since the Unix epoch, in UTC.
+ * ±infinity) into microseconds since the Unix epoch, in UTC. For result values
+ * (stored, already canonical text): parameter input goes through the SQL
+ * layer's parseDateTime, which checks every field.
  */
 export function parseTimestamp(text: string): bigint {
   const t = text.trim().toLowerCase();
@@ -244,15 +249,6 @@ export function formatTimestamp(unixMicros: bigint, withZone: boolean): string {
   const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
   const fraction = (pad(d.getUTCMilliseconds(), 3) + String(micros).padStart(3, '0')).replace(/0+$/, '');
   return `${date} ${time}${fraction === '' ? '' : '.' + fraction}${withZone ? '+00' : ''}`;
-}
-
-/** Parses 'YYYY-MM-DD' into days since the Unix epoch. */
-function parseDate(text: string): number {
-  const m = /^\s*(\d{4,})-(\d{1,2})-(\d{1,2})\s*$/.exec(text);
-  if (!m) throw new SqlError('22007', `invalid input syntax for type date: "${text}"`);
-  const ms = utcMillis(Number(m[1]), Number(m[2]), Number(m[3]), 0, 0, 0);
-  if (Number.isNaN(ms)) throw new SqlError('22008', `date/time field value out of range: "${text}"`);
-  return Math.floor(ms / 86_400_000);
 }
 
 function formatDate(unixDays: number): string {

@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { coerceToPgType, formatDate, formatTimestamp, lookupPgType, parseTimestamp, type StoredValue } from './pgtypes.js';
+import { coerceToPgType, formatDate, formatTimestamp, lookupPgType, parseDateTime, type StoredValue } from './pgtypes.js';
 import type { SeededRandom } from './prng.js';
 import { SqlError } from './types.js';
 
@@ -130,13 +130,7 @@ function castWithContext(env: FunctionEnvironment, value: Arg, typeName: Arg, mo
   const pgType = lookupPgType(String(typeName));
   if (pgType === null) throw new SqlError('42704', `type "${String(typeName)}" does not exist`);
   const typmods = mods.map((m) => Number(m));
-  if (typeof value === 'string' && (pgType === 'timestamp' || pgType === 'timestamptz' || pgType === 'date')) {
-    const word = value.trim().toLowerCase();
-    const time = env.context().time;
-    if (word === 'now') return coerceToPgType(time, pgType);
-    if (word === 'today') return coerceToPgType(Date.parse(`${formatDate(time)}T00:00:00Z`), pgType);
-  }
-  return coerceToPgType(value, pgType, typmods);
+  return coerceToPgType(value, pgType, typmods, env.context().time);
 }
 
 const DATE_PART_FIELDS = new Set(['year', 'month', 'day', 'hour', 'minute', 'second', 'epoch', 'dow', 'doy', 'quarter', 'week', 'millisecond', 'milliseconds', 'decade', 'century', 'isodow']);
@@ -262,14 +256,14 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
       fn: nullSafe((field, value) => {
         const unit = toText(field).toLowerCase();
         if (!DATE_PART_FIELDS.has(unit)) throw new SqlError('22023', `unit "${unit}" not recognized`);
-        return datePart(unit, parseTimestamp(toText(value), 'timestamp'));
+        return datePart(unit, parseDateTime(toText(value), 'timestamptz'));
       }),
       deterministic: true,
     },
     date_trunc: {
       fn: nullSafe((field, value) => {
         const text = toText(value);
-        return formatTimestamp(dateTrunc(toText(field).toLowerCase(), parseTimestamp(text, 'timestamp')), hasZone(text));
+        return formatTimestamp(dateTrunc(toText(field).toLowerCase(), parseDateTime(text, 'timestamptz')), hasZone(text));
       }),
       deterministic: true,
     },
@@ -279,12 +273,12 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
       fn: nullSafe((date, days) => {
         const n = toNumber(days);
         if (!Number.isInteger(n)) throw new SqlError('42883', 'operator does not exist: date + non-integer', { hint: 'Cast the number to integer.' });
-        return formatDate(parseTimestamp(toText(date), 'date') + n * DAY_MS);
+        return formatDate(parseDateTime(toText(date), 'date') + n * DAY_MS);
       }),
       deterministic: true,
     },
     pg_date_diff_days: {
-      fn: nullSafe((a, b) => BigInt(Math.round((parseTimestamp(toText(a), 'date') - parseTimestamp(toText(b), 'date')) / DAY_MS))),
+      fn: nullSafe((a, b) => BigInt(Math.round((parseDateTime(toText(a), 'date') - parseDateTime(toText(b), 'date')) / DAY_MS))),
       deterministic: true,
     },
     left: { fn: nullSafe((s, n) => { const c = [...toText(s)]; const k = toNumber(n); return c.slice(0, k < 0 ? Math.max(c.length + k, 0) : k).join(''); }), deterministic: true },

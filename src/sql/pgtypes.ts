@@ -168,45 +168,150 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-/** Postgres' text form of a timestamp (UTC), milliseconds with trailing zeros trimmed. */
-export function formatTimestamp(ms: number, withZone: boolean): string {
+/**
+ * Postgres' text form of a timestamp (UTC), fraction with trailing zeros trimmed.
+ * `extraMicros` (0-999) are the microseconds below `ms`.
+ */
+export function formatTimestamp(ms: number, withZone: boolean, extraMicros = 0): string {
   const date = new Date(ms);
   if (Number.isNaN(date.getTime())) throw new SqlError('22008', 'timestamp out of range');
   const base = `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)} ` +
     `${pad(date.getUTCHours(), 2)}:${pad(date.getUTCMinutes(), 2)}:${pad(date.getUTCSeconds(), 2)}`;
-  const millis = date.getUTCMilliseconds();
-  const fraction = millis === 0 ? '' : `.${pad(millis, 3).replace(/0+$/, '')}`;
-  return `${base}${fraction}${withZone ? '+00' : ''}`;
+  const digits = `${pad(date.getUTCMilliseconds(), 3)}${pad(extraMicros, 3)}`.replace(/0+$/, '');
+  return `${base}${digits === '' ? '' : `.${digits}`}${withZone ? '+00' : ''}`;
 }
 
 export function formatDate(ms: number): string {
   return formatTimestamp(ms, false).slice(0, 10);
 }
 
-const TIMESTAMP_PATTERN =
-  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+/** The Postgres date/time types; their text input is parsed by parseDateTime. */
+export type DateTimeType = 'date' | 'timestamp' | 'timestamptz';
 
-/** Parses ISO-like timestamp text (the forms Postgres prints and ISO 8601) to ms since epoch, UTC. */
-export function parseTimestamp(text: string, label: string): number {
+const DATE_TIME_LABELS: Readonly<Record<DateTimeType, string>> = {
+  date: 'date', timestamp: 'timestamp', timestamptz: 'timestamp with time zone',
+};
+
+// 'YYYY-MM-DD', optionally followed by ' HH:MM[:SS[.fff]]' (or 'T…') and a zone: Z, ±HH, ±HHMM, ±HH:MM.
+const DATE_TIME_PATTERN =
+  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:(?:T|\s+)(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{1,2}(?::?\d{2})?)?$/i;
+
+const DAY_MS = 86_400_000;
+const MICROS_PER_MS = 1000n;
+
+/** Milliseconds since the Unix epoch of a UTC date-time; unlike Date.UTC, years 0-99 are not moved to 19xx. */
+function utcMillis(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(utcMillis(year, month + 1, 0)).getUTCDate();
+}
+
+function outOfRange(text: string): SqlError {
+  return new SqlError('22008', `date/time field value out of range: "${text}"`);
+}
+
+/** The statement's time turned into the value of a clock word ('now', 'today', ...), or null for other text. */
+function clockWordValue(word: string, clock: number): number | null {
+  const midnight = Math.floor(clock / DAY_MS) * DAY_MS;
+  switch (word) {
+    case 'now': return clock;
+    case 'today': return midnight;
+    case 'tomorrow': return midnight + DAY_MS;
+    case 'yesterday': return midnight - DAY_MS;
+    default: return null;
+  }
+}
+
+/** True for the special inputs whose value depends on the statement's time. */
+export function isClockWord(text: string): boolean {
+  return clockWordValue(text.trim().toLowerCase(), 0) !== null;
+}
+
+/**
+ * The one parser of date/timestamp text input, for literals, casts and bound
+ * parameters alike: microseconds since the epoch (UTC). Fields are checked as Postgres
+ * does (no 2024-02-30, no month 13: 22008) instead of letting Date roll them
+ * over. As in Postgres, `date` ignores the time and zone, and `timestamp`
+ * (without time zone) ignores the zone. `clock` is the statement's time,
+ * fixed by the leader and the same on every replica: it gives 'now', 'today',
+ * 'tomorrow' and 'yesterday'; without it they are refused rather than read
+ * from this machine's clock.
+ */
+export function parseDateTimeMicros(text: string, pgType: DateTimeType, clock: number | null = null): bigint {
   const trimmed = text.trim();
-  const lower = trimmed.toLowerCase();
-  if (lower === 'epoch') return 0;
-  const match = TIMESTAMP_PATTERN.exec(trimmed);
-  if (match === null) throw invalidInput(label, text);
-  const [, y, mo, d, h, mi, s, frac, zone] = match;
-  const millis = frac === undefined ? 0 : Math.round(Number(`0.${frac}`) * 1000);
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), millis);
-  const check = new Date(ms);
-  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1) {
-    throw new SqlError('22008', `date/time field value out of range: "${text}"`);
+  const word = trimmed.toLowerCase();
+  if (word === 'epoch') return 0n;
+  if (word === 'infinity' || word === '+infinity' || word === '-infinity') {
+    throw new SqlError('0A000', `${DATE_TIME_LABELS[pgType]} value "${trimmed}" is not supported`, {
+      detail: 'paxosql has no infinite dates or timestamps.',
+    });
   }
-  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(':', '');
-    const offsetMinutes = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0');
-    ms -= sign * offsetMinutes * 60_000;
+  if (isClockWord(word)) {
+    if (clock === null) throw new SqlError('0A000', `"${trimmed}" is only accepted where the statement's time is known`);
+    const value = clockWordValue(word, clock)!;
+    return BigInt(pgType === 'date' ? Math.floor(value / DAY_MS) * DAY_MS : value) * MICROS_PER_MS;
   }
-  return ms;
+  const match = DATE_TIME_PATTERN.exec(trimmed);
+  if (match === null) throw new SqlError('22007', `invalid input syntax for type ${DATE_TIME_LABELS[pgType]}: "${text}"`);
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((v) => Number(v ?? 0)) as
+    [number, number, number, number, number, number];
+  const micros = match[7] === undefined ? 0 : Math.round(Number(`0.${match[7]}`) * 1e6);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) throw outOfRange(text);
+  // Postgres accepts 24:00:00 (the next midnight) and a leap second 60 (rolled into the next minute).
+  if (hour > 24 || minute > 59 || second > 60 || (hour === 24 && minute + second + micros > 0)) throw outOfRange(text);
+  if (pgType === 'date') return BigInt(utcMillis(year, month, day)) * MICROS_PER_MS;
+  const wallClock = BigInt(utcMillis(year, month, day, hour, minute, second)) * MICROS_PER_MS + BigInt(micros);
+  const zone = match[8];
+  if (pgType === 'timestamp' || zone === undefined || zone.toUpperCase() === 'Z') return wallClock;
+  return wallClock - BigInt(zoneOffsetMinutes(zone, text) * 60_000) * MICROS_PER_MS;
+}
+
+/** parseDateTimeMicros rounded to milliseconds, the precision values are stored with. */
+export function parseDateTime(text: string, pgType: DateTimeType, clock: number | null = null): number {
+  const [ms, rest] = splitMillis(parseDateTimeMicros(text, pgType, clock));
+  return rest >= 500 ? ms + 1 : ms;
+}
+
+/** Whole milliseconds (rounded down) and the microseconds left over (0-999). */
+function splitMillis(micros: bigint): [number, number] {
+  let ms = micros / MICROS_PER_MS;
+  let rest = micros % MICROS_PER_MS;
+  if (rest < 0n) {
+    ms -= 1n;
+    rest += MICROS_PER_MS;
+  }
+  return [Number(ms), Number(rest)];
+}
+
+function zoneOffsetMinutes(zone: string, text: string): number {
+  const [, sign, hours, minutes] = /^([+-])(\d{1,2}):?(\d{2})?$/.exec(zone)!;
+  const offset = Number(hours) * 60 + Number(minutes ?? 0);
+  if (Number(hours) > 15 || Number(minutes ?? 0) > 59) {
+    throw new SqlError('22009', `time zone displacement out of range: "${text}"`);
+  }
+  return sign === '-' ? -offset : offset;
+}
+
+/**
+ * A date/timestamp parameter as the wire decodes it: validated and canonical,
+ * as a literal is, keeping microseconds.
+ */
+export function decodeDateTimeParam(text: string, pgType: DateTimeType): string {
+  const [ms, extraMicros] = splitMillis(parseDateTimeMicros(text, pgType));
+  return pgType === 'date' ? formatDate(ms) : formatTimestamp(ms, pgType === 'timestamptz', extraMicros);
+}
+
+function formatDateTime(ms: number, pgType: DateTimeType): string {
+  return pgType === 'date' ? formatDate(ms) : formatTimestamp(ms, pgType === 'timestamptz');
+}
+
+function toDateTime(value: unknown, pgType: DateTimeType, clock: number | null): string {
+  return formatDateTime(typeof value === 'string' ? parseDateTime(value, pgType, clock) : Number(value), pgType);
 }
 
 function toBytea(value: unknown): Uint8Array {
@@ -267,9 +372,12 @@ export type StoredValue = null | bigint | number | string | Uint8Array;
 /**
  * Converts a value to the stored representation of `pgType`, with Postgres' input rules
  * (so `'abc'::int` fails with 22P02 as it does in Postgres). Used by casts and by the
- * coercion of INSERT/UPDATE values into typed columns.
+ * coercion of INSERT/UPDATE values into typed columns. `clock` is the statement's
+ * time, for date/time inputs such as 'now' (see parseDateTime).
  */
-export function coerceToPgType(value: unknown, pgType: PgType, typmods: readonly number[] = []): StoredValue {
+export function coerceToPgType(
+  value: unknown, pgType: PgType, typmods: readonly number[] = [], clock: number | null = null,
+): StoredValue {
   if (value === null || value === undefined) return null;
   switch (pgType) {
     case 'bool': return toBool(value);
@@ -290,12 +398,7 @@ export function coerceToPgType(value: unknown, pgType: PgType, typmods: readonly
       return text;
     }
     case 'bytea': return toBytea(value);
-    case 'date': return formatDate(typeof value === 'string' ? parseTimestamp(value, 'date') : Number(value));
-    case 'timestamp': case 'timestamptz': {
-      const label = pgType === 'timestamp' ? 'timestamp' : 'timestamp with time zone';
-      const ms = typeof value === 'string' ? parseTimestamp(value, label) : Number(value);
-      return formatTimestamp(ms, pgType === 'timestamptz');
-    }
+    case 'date': case 'timestamp': case 'timestamptz': return toDateTime(value, pgType, clock);
     case 'uuid': return toUuid(value);
     case 'json': case 'jsonb': return toJsonText(value, pgType);
   }

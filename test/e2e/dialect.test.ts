@@ -161,6 +161,17 @@ describe('the Postgres dialect through the wire, on a follower', () => {
     expect(mismatches).toEqual([]);
   });
 
+  it('refuses an invalid date or timestamp parameter with 22008 and stores nothing', async () => {
+    await client.query('CREATE TABLE d_bad_dates (d DATE, tz TIMESTAMPTZ)');
+    const code = (text: string, values: unknown[]): Promise<string | undefined> =>
+      client.query(text, values).then(() => undefined, (e: unknown) => (e as { code?: string }).code);
+    expect(await code('INSERT INTO d_bad_dates (d) VALUES ($1) RETURNING d::text', ['2024-02-30'])).toBe('22008');
+    expect(await code('SELECT $1::date AS x', ['2024-13-01'])).toBe('22008');
+    expect(await code('INSERT INTO d_bad_dates (d) VALUES ($1)', ['2023-02-29'])).toBe('22008');
+    expect(await code('INSERT INTO d_bad_dates (tz) VALUES ($1)', ['2024-02-30 10:00'])).toBe('22008');
+    expect((await client.query('SELECT count(*) FROM d_bad_dates')).rows).toEqual([{ count: '0' }]);
+  });
+
   it.each(REFUSED)('refuses %s with 0A000 naming it', async (sql, named) => {
     const error = await client.query(sql).then(() => null, (e: unknown) => e as { code?: string; message?: string });
     expect(error, sql).not.toBeNull();

@@ -4,6 +4,7 @@
 
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgServer, type Backend, type PreparedStatement, type SessionBackend, type StatementOutcome } from '../../../src/pgwire/index.js';
@@ -76,6 +77,43 @@ describe('postgres.js against SqlEngine', () => {
       await server.close();
       engine.db.close();
     }
+  });
+});
+
+describe('date and timestamp parameters from node-postgres and postgres.js', () => {
+  let engine: SqlEngine;
+  let server: PgServer;
+  let client: pg.Client;
+  let sql: postgres.Sql;
+
+  beforeAll(async () => {
+    let port: number;
+    ({ engine, server, port } = await serve('CREATE TABLE dd (id serial PRIMARY KEY, d date, ts timestamp, tz timestamptz);'));
+    client = new pg.Client({ host: '127.0.0.1', port, user: 'dave', database: 'paxosql' });
+    await client.connect();
+    sql = postgres({ host: '127.0.0.1', port, user: 'dave', database: 'paxosql', max: 1, fetch_types: false, connect_timeout: 10, onnotice: () => undefined });
+  });
+  afterAll(async () => {
+    await client.end();
+    await sql.end({ timeout: 5 });
+    await server.close();
+    engine.db.close();
+  });
+
+  async function sqlstate(text: string, values: unknown[]): Promise<string | undefined> {
+    return client.query(text, values).then(() => undefined, (e: unknown) => (e as { code?: string }).code);
+  }
+
+  it('refuses an invalid date or timestamp parameter with 22008, as it refuses the literal', async () => {
+    expect(await sqlstate('INSERT INTO dd (d) VALUES ($1) RETURNING d::text', ['2024-02-30'])).toBe('22008');
+    expect(await sqlstate('SELECT $1::date AS x', ['2024-13-01'])).toBe('22008');
+    expect(await sqlstate('INSERT INTO dd (d) VALUES ($1)', ['2023-02-29'])).toBe('22008');
+    expect(await sqlstate('INSERT INTO dd (tz) VALUES ($1)', ['2024-02-30 10:00'])).toBe('22008');
+    expect(await sqlstate('INSERT INTO dd (ts) VALUES ($1)', ['2024-05-06 10:61'])).toBe('22008');
+    expect(await sqlstate("SELECT '2024-02-30'::date", [])).toBe('22008');
+    expect((await client.query('SELECT count(*)::int AS n FROM dd')).rows).toEqual([{ n: 0 }]);
+    const leap = await client.query({ text: 'INSERT INTO dd (d) VALUES ($1) RETURNING d::text', values: ['2024-02-29'] });
+    expect(leap.rows).toEqual([{ d: '2024-02-29' }]);
   });
 });
 

@@ -97,6 +97,25 @@ describe('Postgres dialect on SQLite', () => {
     expect(() => engine.execute("INSERT INTO items (name) VALUES ('this name is far too long')", [], CTX)).toThrow(expect.objectContaining({ code: '22001' }));
   });
 
+  it('parses date and timestamp input field by field, as Postgres does', () => {
+    const code = (sql: string): string | undefined => {
+      try {
+        engine.execute(sql, [], CTX);
+        return undefined;
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    };
+    for (const bad of ['2024-02-30', '2023-02-29', '2024-13-01', '0000-01-01', '2024-05-06 10:61', '2024-05-06 24:00:01']) {
+      expect(code(`SELECT '${bad}'::timestamp`), bad).toBe('22008');
+    }
+    expect(code("SELECT 'May 6'::date")).toBe('22007');
+    expect(rows("SELECT '2024-02-29'::date, '0099-01-01'::date, '2024-05-06 24:00'::timestamp")).toEqual([['2024-02-29', '0099-01-01', '2024-05-07 00:00:00']]);
+    // date ignores the time and zone; timestamp (without time zone) ignores the zone.
+    expect(rows("SELECT '2024-05-06T23:08:09-05:00'::date, '2024-05-06T23:08:09-05:00'::timestamp, '2024-05-06T23:08:09-05:00'::timestamptz"))
+      .toEqual([['2024-05-06', '2024-05-06 23:08:09', '2024-05-07 04:08:09+00']]);
+  });
+
   it('runs DDL: views, indexes, ALTER, DROP, DEFAULT in VALUES, transactions', () => {
     expect(engine.execute('CREATE VIEW pricey AS SELECT name FROM items WHERE price > 1', [], CTX).command).toBe('CREATE VIEW');
     expect(rows('SELECT * FROM pricey')).toEqual([['apple']]);
