@@ -5,7 +5,8 @@
 //   bool → boolean; int2/int4/oid → number; int8 → bigint; float4/float8 → number;
 //   numeric → canonical decimal string; bytea → Uint8Array;
 //   timestamp/timestamptz → 'YYYY-MM-DD HH:MM:SS[.fff]' (+00 for timestamptz, in UTC; text input
-//   as the SQL layer parses literals, so milliseconds); date → 'YYYY-MM-DD';
+//   as the SQL layer parses literals); date → 'YYYY-MM-DD'; a text 'now', 'today', 'tomorrow' or
+//   'yesterday' stays that word, for the engine to resolve with the statement's time;
 //   uuid → lowercase 8-4-4-4-12; text/varchar/bpchar/json/jsonb/unknown → string.
 // Result values are accepted loosely (SQLite hands back numbers for booleans,
 // strings for timestamps, bigint or number for integers) and encoded by the

@@ -11,7 +11,7 @@ import { DEFAULT_SETTINGS, registerFunctions, type ExecContext } from './functio
 import { LruMap } from './lru.js';
 import { initParser, parseSql, type ParsedStatement, type SessionCommand } from './parse.js';
 import { rowidColumnTypes } from './ddl.js';
-import { lookupPgType, numericScale, oidOfDeclaredType, oidOfRuntimeValue, PG_TYPE_OIDS, toPgValue, UNKNOWN_TYPE_OID, type PgType } from './pgtypes.js';
+import { coerceToPgType, lookupPgType, numericScale, oidOfDeclaredType, oidOfRuntimeValue, PG_TYPE_OIDS, toPgValue, UNKNOWN_TYPE_OID, type PgType } from './pgtypes.js';
 import { SeededRandom } from './prng.js';
 import type { TableSchema } from './rebuild.js';
 import { translateStatement, type ColumnInfo, type ResultColumnHint, type SchemaLookup, type TranslatedStatement } from './translate.js';
@@ -144,7 +144,7 @@ export class SqlEngine {
     this.activate(ctx);
     try {
       if (translated.readsCatalog === true) this.catalog.refresh(sessionFacts(ctx));
-      return this.runSteps(translated, bindParams(params, translated.paramCount));
+      return this.runSteps(translated, bindParams(params, translated, ctx.time));
     } catch (error) {
       throw toSqlError(error);
     } finally {
@@ -428,16 +428,27 @@ function isNumberOid(oid: number): boolean {
 }
 
 /** `$n` parameters are SQLite named parameters; booleans and bytes need SQLite forms. */
-function bindParams(params: readonly SqlValue[], count: number): Record<string, BindValue> {
+function bindParams(params: readonly SqlValue[], translated: TranslatedStatement, time: number): Record<string, BindValue> {
   const bind: Record<string, BindValue> = {};
-  for (let n = 1; n <= count; n++) {
+  for (let n = 1; n <= translated.paramCount; n++) {
     const value = params[n - 1];
     if (value === undefined) continue;
     bind[String(n)] = typeof value === 'boolean' ? (value ? 1n : 0n)
       : value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength)
+      : typeof value === 'string' ? dateTimeParam(value, translated.paramTypes[n - 1] ?? null, time)
       : value;
   }
   return bind;
+}
+
+/**
+ * A date/time parameter, parsed as a literal of its type would be. The wire
+ * leaves 'now' and 'today' for this step: here the statement's time (the
+ * leader's, the same on every replica) is known.
+ */
+function dateTimeParam(value: string, pgType: PgType | null, time: number): string {
+  if (pgType !== 'date' && pgType !== 'timestamp' && pgType !== 'timestamptz') return value;
+  return String(coerceToPgType(value, pgType, [], time));
 }
 
 function commandTag(translated: TranslatedStatement, rowCount: number): string {

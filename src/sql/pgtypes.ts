@@ -299,9 +299,12 @@ function zoneOffsetMinutes(zone: string, text: string): number {
 
 /**
  * A date/timestamp parameter as the wire decodes it: validated and canonical,
- * as a literal is, keeping microseconds.
+ * as a literal is, keeping microseconds. A clock word ('now', 'today', ...)
+ * stays as it is: the wire does not know the statement's time, which the
+ * engine has when the statement runs (the leader's, the same on every replica).
  */
 export function decodeDateTimeParam(text: string, pgType: DateTimeType): string {
+  if (isClockWord(text)) return text.trim().toLowerCase();
   const [ms, extraMicros] = splitMillis(parseDateTimeMicros(text, pgType));
   return pgType === 'date' ? formatDate(ms) : formatTimestamp(ms, pgType === 'timestamptz', extraMicros);
 }

@@ -172,6 +172,15 @@ describe('the Postgres dialect through the wire, on a follower', () => {
     expect((await client.query('SELECT count(*) FROM d_bad_dates')).rows).toEqual([{ count: '0' }]);
   });
 
+  it("takes a JavaScript Date for a date parameter, and 'now' as the statement's time", async () => {
+    await client.query('CREATE TABLE d_js_dates (d DATE, tz TIMESTAMPTZ, at TIMESTAMPTZ)');
+    const noon = new Date(Date.UTC(2024, 4, 6, 12, 0, 0, 10)); // the same day in any local zone the client converts to
+    const r = await client.query('INSERT INTO d_js_dates (d) VALUES ($1) RETURNING d', [noon]);
+    expect(r.rows).toEqual([{ d: '2024-05-06' }]);
+    const now = await client.query('INSERT INTO d_js_dates (tz, at) VALUES ($1, now()) RETURNING tz = at AS same', ['now']);
+    expect(now.rows).toEqual([{ same: 't' }]);
+  });
+
   it.each(REFUSED)('refuses %s with 0A000 naming it', async (sql, named) => {
     const error = await client.query(sql).then(() => null, (e: unknown) => e as { code?: string; message?: string });
     expect(error, sql).not.toBeNull();

@@ -115,6 +115,21 @@ describe('date and timestamp parameters from node-postgres and postgres.js', () 
     const leap = await client.query({ text: 'INSERT INTO dd (d) VALUES ($1) RETURNING d::text', values: ['2024-02-29'] });
     expect(leap.rows).toEqual([{ d: '2024-02-29' }]);
   });
+
+  it('takes a JavaScript Date for a date column (the date part), and now/today/epoch as the statement time', async () => {
+    // Noon UTC: the same calendar day wherever the test runs (node-postgres sends local time with an offset).
+    const noon = new Date(Date.UTC(2024, 4, 6, 12, 0, 0, 10));
+    const viaPg = await client.query('INSERT INTO dd (d, ts, tz) VALUES ($1, $2, $3) RETURNING d::text, tz::text', [noon, noon, noon]);
+    expect(viaPg.rows).toEqual([{ d: '2024-05-06', tz: '2024-05-06 12:00:00.01+00' }]);
+    const viaPostgresJs = await sql`INSERT INTO dd (d) VALUES (${noon}) RETURNING d::text`;
+    expect(viaPostgresJs).toEqual([{ d: '2024-05-06' }]);
+    expect((await client.query('SELECT $1::date::text AS d', ['2024-05-06T07:08:09.010Z'])).rows).toEqual([{ d: '2024-05-06' }]);
+    // CTX's time: 2024-01-02 03:04:05.678 UTC, fixed per statement by the leader.
+    const words = await client.query('INSERT INTO dd (d, ts, tz) VALUES ($1, $2, $3) RETURNING d::text, ts::text, tz::text', ['today', 'now', 'epoch']);
+    expect(words.rows).toEqual([{ d: '2024-01-02', ts: '2024-01-02 03:04:05.678', tz: '1970-01-01 00:00:00+00' }]);
+    expect((await client.query("SELECT count(*)::int AS n FROM dd WHERE d = $1", ['today'])).rows).toEqual([{ n: 1 }]);
+    expect(await sqlstate('INSERT INTO dd (d) VALUES ($1)', ['infinity'])).toBe('0A000');
+  });
 });
 
 describe('psql against SqlEngine', () => {
