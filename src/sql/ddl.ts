@@ -52,7 +52,8 @@ function createTable(body: JsonObject, translator: Translator): string {
   const tableConstraints = elements.map((e) => bodyOf(e, 'Constraint')).filter((c): c is JsonObject => c !== null);
   const columns = elements.map((e) => bodyOf(e, 'ColumnDef')).filter((c): c is JsonObject => c !== null);
   const singleKey = singleColumnPrimaryKey(tableConstraints);
-  const parts = columns.map((column) => columnDefinition(column, translator, singleKey));
+  const keyColumns = new Set(nameList(tableConstraints.find((c) => c['contype'] === 'CONSTR_PRIMARY')?.['keys']));
+  const parts = columns.map((column) => columnDefinition(column, translator, singleKey, keyColumns));
   const rowidColumn = parts.find((p) => p.isRowid)?.name;
   for (const constraint of tableConstraints) {
     const isFoldedKey = constraint['contype'] === 'CONSTR_PRIMARY' && rowidColumn !== undefined && rowidColumn === singleKey;
@@ -98,8 +99,14 @@ interface ColumnSql {
   readonly isRowid: boolean;
 }
 
-/** A column definition. Also used by ALTER TABLE ADD COLUMN. */
-export function columnDefinition(column: JsonObject, translator: Translator, tablePrimaryKey?: string): ColumnSql {
+/**
+ * A column definition. Also used by ALTER TABLE ADD COLUMN. `tablePrimaryKey` is
+ * the table constraint's key when it has one column, `tableKeyColumns` all of
+ * its columns (each NOT NULL, as in Postgres).
+ */
+export function columnDefinition(
+  column: JsonObject, translator: Translator, tablePrimaryKey?: string, tableKeyColumns: ReadonlySet<string> = new Set(),
+): ColumnSql {
   const name = str(column['colname']) ?? '';
   if (column['collClause'] !== undefined) throw unsupported('COLLATE');
   const typeName = isObject(column['typeName']) ? column['typeName'] : {};
@@ -130,8 +137,10 @@ export function columnDefinition(column: JsonObject, translator: Translator, tab
   const typmods = typeModifiers(typeName);
   const info: ColumnInfo = { name, pgType, typmods, declared: declaredTypeName(pgType, typmods) };
   const pieces = [`${quoteIdent(name)} ${info.declared}`];
-  // SQLite lets PRIMARY KEY columns hold NULL (a legacy quirk); Postgres does not.
-  if (isPrimary && !constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL')) pieces.push('NOT NULL');
+  // SQLite lets PRIMARY KEY columns hold NULL (a legacy quirk); Postgres does not,
+  // for every column of a composite key too.
+  const isKeyColumn = isPrimary || tableKeyColumns.has(name);
+  if (isKeyColumn && !constraints.some((c) => c['contype'] === 'CONSTR_NOTNULL')) pieces.push('NOT NULL');
   for (const constraint of constraints) pieces.push(columnConstraint(constraint, translator, name, info));
   return { name, sql: pieces.join(' '), isRowid: false };
 }

@@ -54,6 +54,21 @@ describe('pgbench DDL', () => {
     expect(run("SELECT count(*) FROM sqlite_master WHERE name IN ('t_b', 'v')").rows).toEqual([[2n]]);
   });
 
+  it('makes every column of a composite primary key NOT NULL, as the catalog says', () => {
+    run('CREATE TABLE comp (a int, b int, v text, PRIMARY KEY (a, b))');
+    expect(fails("INSERT INTO comp VALUES (NULL, 1, 'z')")).toBe('23502');
+    expect(fails("INSERT INTO comp VALUES (1, NULL, 'z')")).toBe('23502');
+    expect(() => run("INSERT INTO comp VALUES (NULL, 1, 'z')")).toThrow('null value in column "a" of relation "comp" violates not-null constraint');
+    expect(run("INSERT INTO comp VALUES (1, 1, NULL)").command).toBe('INSERT 0 1');
+    expect(run("SELECT attname, attnotnull FROM pg_attribute WHERE attrelid = 'comp'::regclass AND attnum > 0 ORDER BY attnum").rows)
+      .toEqual([['a', true], ['b', true], ['v', false]]);
+    expect(run("SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'comp' ORDER BY ordinal_position").rows)
+      .toEqual([['a', 'NO'], ['b', 'NO'], ['v', 'YES']]);
+    run('CREATE TABLE later (a int, b int)');
+    run('ALTER TABLE later ADD PRIMARY KEY (a, b)');
+    expect(fails('INSERT INTO later VALUES (1, NULL)')).toBe('23502');
+  });
+
   it('checks existing rows against an added constraint, as Postgres does', () => {
     engine.executeBatch('CREATE TABLE t (a int, b int); INSERT INTO t VALUES (1, 1), (1, NULL);', CTX);
     expect(fails('ALTER TABLE t ADD UNIQUE (a)')).toBe('23505');
