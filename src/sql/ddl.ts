@@ -14,6 +14,14 @@ export interface DdlTranslation {
   readonly tag: string;
 }
 
+/** The objects that depend on a table. */
+export interface TableDependents {
+  /** Foreign keys referencing it: the table that holds each one and its constraint name. */
+  readonly foreignKeys: readonly { readonly table: string; readonly constraint: string }[];
+  /** Views that read it. */
+  readonly views: readonly string[];
+}
+
 type Translator = Pick<StatementTranslator, 'rewrite' | 'emit' | 'relationName' | 'coerceToColumn' | 'schema'>;
 
 /** Emits SQLite statements for a DDL node, or null when the node is not DDL this layer knows. */
@@ -22,7 +30,7 @@ export function emitDdl(type: string, body: JsonObject, translator: Translator):
     case 'CreateStmt': return { steps: [{ sql: createTable(body, translator) }], tag: 'CREATE TABLE' };
     case 'IndexStmt': return { steps: [{ sql: createIndex(body, translator) }], tag: 'CREATE INDEX' };
     case 'ViewStmt': return { steps: createView(body, translator), tag: 'CREATE VIEW' };
-    case 'DropStmt': return dropObjects(body);
+    case 'DropStmt': return dropObjects(body, translator);
     case 'TruncateStmt': return { steps: truncate(body, translator), tag: 'TRUNCATE TABLE' };
     case 'AlterTableStmt': return { steps: alterTable(body, translator), tag: 'ALTER TABLE' };
     case 'RenameStmt': return { steps: [{ sql: rename(body, translator) }], tag: 'ALTER TABLE' };
@@ -269,19 +277,53 @@ const DROP_KINDS: Readonly<Record<string, { keyword: string; tag: string }>> = {
   OBJECT_VIEW: { keyword: 'VIEW', tag: 'DROP VIEW' },
 };
 
-function dropObjects(body: JsonObject): DdlTranslation {
+function dropObjects(body: JsonObject, translator: Translator): DdlTranslation {
   const kind = DROP_KINDS[str(body['removeType']) ?? ''];
   if (kind === undefined) throw unsupported(`DROP ${String(body['removeType']).replace('OBJECT_', '')}`);
   if (body['behavior'] === 'DROP_CASCADE') throw unsupported('DROP ... CASCADE');
   if (body['concurrent'] === true && kind.keyword !== 'INDEX') throw unsupported('DROP CONCURRENTLY');
   const ifExists = body['missing_ok'] === true ? 'IF EXISTS ' : '';
-  const steps = asArray(body['objects']).map((object) => {
-    const names = nameList(bodyOf(object, 'List')?.['items']);
-    const name = names[names.length - 1] ?? '';
-    if (names.length > 1 && names[0] !== 'public') throw new SqlError('3F000', `schema "${names[0] ?? ''}" does not exist`);
-    return { sql: `DROP ${kind.keyword} ${ifExists}${quoteIdent(name)}` };
+  let names = asArray(body['objects']).map((object) => {
+    const parts = nameList(bodyOf(object, 'List')?.['items']);
+    if (parts.length > 1 && parts[0] !== 'public') throw new SqlError('3F000', `schema "${parts[0] ?? ''}" does not exist`);
+    return parts[parts.length - 1] ?? '';
   });
-  return { steps, tag: kind.tag };
+  if (kind.keyword === 'TABLE') names = tablesInDropOrder(names, translator);
+  return { steps: names.map((name) => ({ sql: `DROP ${kind.keyword} ${ifExists}${quoteIdent(name)}` })), tag: kind.tag };
+}
+
+/**
+ * Refuses (2BP01, as Postgres without CASCADE) to drop a table that a foreign
+ * key of a table not being dropped, or a view, depends on: SQLite would drop it
+ * and leave the other object broken. Orders the tables so each is dropped after
+ * the dropped tables that reference it (SQLite checks the foreign keys of rows
+ * it deletes while dropping).
+ */
+function tablesInDropOrder(tables: readonly string[], translator: Translator): string[] {
+  const dropping = new Set(tables);
+  const referencedBy = new Map<string, readonly string[]>();
+  for (const table of tables) {
+    const dependents = translator.schema.dependentsOf?.(table) ?? { foreignKeys: [], views: [] };
+    const blocking = [
+      ...dependents.foreignKeys.filter((fk) => !dropping.has(fk.table))
+        .map((fk) => `constraint ${fk.constraint} on table ${fk.table} depends on table ${table}`),
+      ...dependents.views.map((view) => `view ${view} depends on table ${table}`),
+    ];
+    if (blocking.length > 0) {
+      throw new SqlError('2BP01', `cannot drop table ${table} because other objects depend on it`, {
+        detail: blocking.join('\n'), hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+      });
+    }
+    referencedBy.set(table, dependents.foreignKeys.map((fk) => fk.table).filter((child) => child !== table));
+  }
+  const ordered: string[] = [];
+  const visit = (table: string, path: ReadonlySet<string>): void => {
+    if (ordered.includes(table) || path.has(table)) return; // a cycle of references: any order
+    for (const child of referencedBy.get(table) ?? []) visit(child, new Set([...path, table]));
+    ordered.push(table);
+  };
+  for (const table of tables) visit(table, new Set());
+  return ordered;
 }
 
 function truncate(body: JsonObject, translator: Translator): TranslatedStep[] {

@@ -3,6 +3,7 @@
 
 import type Database from 'better-sqlite3';
 import { pino, type Logger } from 'pino';
+import { quoteIdent } from './ast.js';
 import { Catalog } from './catalog.js';
 import { registerCatalogFunctions } from './catalog-functions.js';
 import { findCatalogTable, oidOfCatalogDeclaredType, pgTypeOfCatalogColumn, type SessionFacts } from './catalog-tables.js';
@@ -10,7 +11,7 @@ import { maintenanceInTransactionBlock, toSqlError } from './errors.js';
 import { DEFAULT_SETTINGS, registerFunctions, type ExecContext } from './functions.js';
 import { LruMap } from './lru.js';
 import { initParser, parseSql, type ParsedStatement, type SessionCommand } from './parse.js';
-import { rowidColumnTypes } from './ddl.js';
+import { rowidColumnTypes, type TableDependents } from './ddl.js';
 import { coerceToPgType, lookupPgType, numericScale, oidOfDeclaredType, oidOfRuntimeValue, PG_TYPE_OIDS, toPgValue, UNKNOWN_TYPE_OID, type PgType } from './pgtypes.js';
 import { SeededRandom } from './prng.js';
 import type { TableSchema } from './rebuild.js';
@@ -216,7 +217,47 @@ export class SqlEngine {
         return this.columnCache.get(table) ?? null;
       },
       tableSchema: (table) => this.readTableSchema(table),
+      dependentsOf: (table) => this.readDependents(table),
     };
+  }
+
+  private readDependents(table: string): TableDependents {
+    const rows = this.db
+      .prepare(`SELECT m.name AS child, f.id AS id, f."from" AS col FROM main.sqlite_master AS m, pragma_foreign_key_list(m.name) AS f
+        WHERE m.type = 'table' AND f."table" = ? COLLATE NOCASE ORDER BY m.name, f.id, f.seq`)
+      .all(table) as { child: string; id: number; col: string }[];
+    const keys = new Map<string, { table: string; columns: string[] }>();
+    for (const row of rows) {
+      const key = `${row.child}\u0000${row.id}`;
+      const fk = keys.get(key) ?? { table: row.child, columns: [] };
+      fk.columns.push(row.col);
+      keys.set(key, fk);
+    }
+    // Named as the catalog names them (pg_constraint, \d).
+    const foreignKeys = [...keys.values()].map((fk) => ({ table: fk.table, constraint: `${fk.table}_${fk.columns.join('_')}_fkey` }));
+    return { foreignKeys, views: this.viewsReading(table) };
+  }
+
+  /**
+   * Views whose query reads the table: SQLite's own plan of `SELECT * FROM view`
+   * opens the b-trees it reads (the table's or one of its indexes'), so this
+   * follows views of views and sees through aliases, unlike a text search.
+   */
+  private viewsReading(table: string): string[] {
+    const rootPages = new Set(this.db
+      .prepare("SELECT rootpage FROM main.sqlite_master WHERE tbl_name = ? COLLATE NOCASE AND type IN ('table', 'index') AND rootpage > 0")
+      .pluck().all(table) as number[]);
+    if (rootPages.size === 0) return [];
+    const views = this.db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'view' ORDER BY rowid").pluck().all() as string[];
+    return views.filter((view) => {
+      let plan: { opcode: string; p2: number; p3: number }[];
+      try {
+        plan = this.db.prepare(`EXPLAIN SELECT * FROM ${quoteIdent(view)}`).all() as { opcode: string; p2: number; p3: number }[];
+      } catch {
+        return false; // already broken (it reads a table that is gone): it cannot depend on this one
+      }
+      return plan.some((op) => (op.opcode === 'OpenRead' || op.opcode === 'ReopenIdx') && op.p3 === 0 && rootPages.has(op.p2));
+    });
   }
 
   private readTableSchema(table: string): TableSchema | null {

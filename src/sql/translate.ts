@@ -10,7 +10,7 @@ import {
 import { CATALOG_ARRAY_FUNCTIONS, CATALOG_FUNCTION_NAMES } from './catalog-functions.js';
 import { findCatalogTable, type CatalogTableDef } from './catalog-tables.js';
 import { resolveTypeName } from './catalog-types.js';
-import { emitDdl } from './ddl.js';
+import { emitDdl, type TableDependents } from './ddl.js';
 import { columnNameOf, dateOperatorType, inferType, typeNameType, type TypeScope } from './infer.js';
 import type { ParsedStatement, SessionCommand, StatementKind, TransactionCommand } from './parse.js';
 import { lookupPgType, type PgType } from './pgtypes.js';
@@ -30,6 +30,8 @@ export interface SchemaLookup {
   columnsOf(table: string): readonly ColumnInfo[] | null;
   /** The table's definition in SQLite, for statements that rebuild it (ALTER TABLE ADD CONSTRAINT). */
   tableSchema?(table: string): TableSchema | null;
+  /** What would break if the table were dropped (DROP TABLE refuses then, as Postgres does without CASCADE). */
+  dependentsOf?(table: string): TableDependents;
 }
 
 export interface TranslatedStep {

@@ -69,6 +69,34 @@ describe('pgbench DDL', () => {
     expect(fails('INSERT INTO later VALUES (1, NULL)')).toBe('23502');
   });
 
+  it('refuses to drop a table a foreign key or a view depends on (2BP01), and drops it with its dependents', () => {
+    engine.executeBatch(`CREATE TABLE users (id bigserial PRIMARY KEY, email text);
+      CREATE TABLE orders (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id bigint REFERENCES users (id));
+      INSERT INTO users (email) VALUES ('a');
+      CREATE TABLE tree (id int PRIMARY KEY, parent int REFERENCES tree (id)); INSERT INTO tree VALUES (1, NULL), (2, 1);
+      CREATE TABLE base (a int); CREATE VIEW over_base AS SELECT b.a FROM base AS b;`, CTX);
+    let error: unknown;
+    try {
+      run('DROP TABLE users');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({
+      code: '2BP01', message: 'cannot drop table users because other objects depend on it',
+      detail: 'constraint orders_user_id_fkey on table orders depends on table users',
+      hint: 'Use DROP ... CASCADE to drop the dependent objects too.',
+    });
+    // Refused even with no rows referencing it (SQLite would drop it, and break orders).
+    expect(run('INSERT INTO orders (user_id) VALUES (1)').command).toBe('INSERT 0 1');
+    expect(fails('DROP TABLE base')).toBe('2BP01');
+    expect(fails('DROP TABLE users CASCADE')).toBe('0A000');
+    expect(run('DROP TABLE tree').command).toBe('DROP TABLE'); // it references only itself
+    expect(run('DROP TABLE users, orders').command).toBe('DROP TABLE'); // the child is dropped first
+    run('DROP VIEW over_base');
+    expect(run('DROP TABLE base').command).toBe('DROP TABLE');
+    expect(run("SELECT count(*) FROM sqlite_master WHERE type IN ('table', 'view') AND name <> 'sqlite_sequence'").rows).toEqual([[0n]]);
+  });
+
   it('checks existing rows against an added constraint, as Postgres does', () => {
     engine.executeBatch('CREATE TABLE t (a int, b int); INSERT INTO t VALUES (1, 1), (1, NULL);', CTX);
     expect(fails('ALTER TABLE t ADD UNIQUE (a)')).toBe('23505');
