@@ -230,6 +230,7 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
     pg_randomblob: { fn: nullSafe((n) => Buffer.from(env.random().bytes(Math.max(1, Math.min(toNumber(n), 1 << 20))))) },
     pg_gen_random_uuid: { fn: () => uuidFromBytes(env.random().bytes(16)) },
     // Casts and operators with Postgres errors.
+    pg_bool_text: { fn: nullSafe((value) => (Number(value) !== 0 ? 'true' : 'false')), deterministic: true },
     pg_cast: { fn: (value, typeName, ...mods) => castWithContext(env, value, typeName, mods), deterministic: true, varargs: true },
     pg_div: { fn: pgDivide, deterministic: true },
     pg_mod: { fn: pgModulo, deterministic: true },

@@ -13,7 +13,7 @@ import { resolveTypeName } from './catalog-types.js';
 import { emitDdl, type TableDependents } from './ddl.js';
 import { columnNameOf, dateOperatorType, inferType, typeNameType, type TypeScope } from './infer.js';
 import type { ParsedStatement, SessionCommand, StatementKind, TransactionCommand } from './parse.js';
-import { lookupPgType, type PgType } from './pgtypes.js';
+import { coerceToPgType, lookupPgType, type PgType } from './pgtypes.js';
 import type { TableSchema } from './rebuild.js';
 import { SqlError } from './types.js';
 
@@ -106,6 +106,10 @@ const FUNCTION_RENAMES: Readonly<Record<string, string>> = {
 const SQLITE_DATE_FUNCTIONS = new Set(['date', 'time', 'datetime', 'julianday', 'unixepoch', 'strftime', 'timediff']);
 
 const PASSTHROUGH_OPERATORS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=', '+', '-', '*', '||', '->', '->>', '&', '|', '<<', '>>']);
+
+/** Expression kinds and operators that compare their operands (an untyped literal takes the other side's type). */
+const COMPARISON_KINDS = new Set(['AEXPR_OP', 'AEXPR_IN', 'AEXPR_DISTINCT', 'AEXPR_NOT_DISTINCT', 'AEXPR_NULLIF', 'AEXPR_BETWEEN', 'AEXPR_NOT_BETWEEN']);
+const COMPARISON_OPERATORS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
 
 const SQL_VALUE_FUNCTIONS: Readonly<Record<string, string>> = {
   SVFOP_CURRENT_DATE: 'pg_current_date',
@@ -555,7 +559,12 @@ export class StatementTranslator implements TypeScope {
     if (pgType === null) throw unsupported(`type ${describeTypeName(typeName)}`);
     this.noteParamType(body['arg'], pgType);
     const typmods = typeModifiers(typeName);
-    return makeFuncCall('pg_cast', [this.rewrite(body['arg']), makeStringConst(pgType), ...typmods.map(makeIntConst)]);
+    let arg = this.rewrite(body['arg']);
+    // A boolean is stored as 1/0; its text is 'true'/'false'.
+    if ((pgType === 'text' || pgType === 'varchar' || pgType === 'bpchar') && inferType(body['arg'], this) === 'bool') {
+      arg = makeFuncCall('pg_bool_text', [arg]);
+    }
+    return makeFuncCall('pg_cast', [arg, makeStringConst(pgType), ...typmods.map(makeIntConst)]);
   }
 
   /** Wraps a value stored into a typed column so it gets Postgres' input conversion. */
@@ -572,6 +581,7 @@ export class StatementTranslator implements TypeScope {
     const names = nameList(body['name']);
     const op = names[names.length - 1] ?? '';
     this.inferComparedParams(body);
+    if (COMPARISON_KINDS.has(kind) && (kind !== 'AEXPR_OP' || COMPARISON_OPERATORS.has(op))) this.coerceBooleanLiterals(body);
     switch (kind) {
       case 'AEXPR_OP': return this.rewriteOperator(op, body);
       case 'AEXPR_LIKE': case 'AEXPR_ILIKE': return this.rewriteLike(body, kind === 'AEXPR_ILIKE', op.startsWith('!'));
@@ -590,6 +600,27 @@ export class StatementTranslator implements TypeScope {
     const items = asArray(bodyOf(body['rexpr'], 'List')?.['items']);
     for (const [param, other] of [[sides[0], sides[1]], [sides[1], sides[0]], ...items.map((item) => [item, sides[0]])]) {
       if (bodyOf(param, 'ParamRef') !== null) this.noteParamType(param, inferType(other, this));
+    }
+  }
+
+  /**
+   * Booleans are stored as 1/0, so `bo = 'true'` would compare 1 with a string.
+   * Postgres reads an untyped literal compared with a boolean as boolean input
+   * ('t', 'yes', 'on', '1', ...; anything else is 22P02): so does this, here,
+   * where the literal's type is resolved against the other side's.
+   */
+  private coerceBooleanLiterals(body: JsonObject): void {
+    const list = bodyOf(body['rexpr'], 'List');
+    const others = list !== null ? asArray(list['items']) : [body['rexpr']];
+    const toBoolean = (node: unknown): unknown => {
+      const text = constStringValue(node);
+      return text === undefined ? node : makeIntConst(Number(coerceToPgType(text, 'bool')));
+    };
+    if (inferType(body['lexpr'], this) === 'bool') {
+      if (list !== null) list['items'] = others.map(toBoolean);
+      else body['rexpr'] = toBoolean(body['rexpr']);
+    } else if (list === null && others.length === 1 && inferType(body['rexpr'], this) === 'bool') {
+      body['lexpr'] = toBoolean(body['lexpr']);
     }
   }
 

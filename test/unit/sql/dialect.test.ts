@@ -116,6 +116,17 @@ describe('Postgres dialect on SQLite', () => {
       .toEqual([['2024-05-06', '2024-05-06 23:08:09', '2024-05-07 04:08:09+00']]);
   });
 
+  it('reads a string literal compared with a boolean as boolean input, and prints booleans as true/false text', () => {
+    expect(rows("SELECT name FROM items WHERE active = 't' ORDER BY name")).toEqual([['apple'], ['cherry']]);
+    expect(rows("SELECT name FROM items WHERE active = 'true' AND 'yes' = active ORDER BY name")).toEqual([['apple'], ['cherry']]);
+    expect(rows("SELECT name FROM items WHERE active <> 'true'")).toEqual([['Banana']]);
+    expect(rows("SELECT name FROM items WHERE active IN ('false', 'off')")).toEqual([['Banana']]);
+    expect(rows("SELECT name FROM items WHERE active IS DISTINCT FROM 'on'")).toEqual([['Banana']]);
+    expect(rows('SELECT active::text, CAST(active AS varchar) FROM items ORDER BY id')).toEqual([['true', 'true'], ['false', 'false'], ['true', 'true']]);
+    expect(() => engine.execute("SELECT name FROM items WHERE active = 'maybe'", [], CTX)).toThrow(expect.objectContaining({ code: '22P02' }));
+    expect(rows("SELECT name FROM items WHERE name = 'true'")).toEqual([]); // text compared with text is left alone
+  });
+
   it('runs DDL: views, indexes, ALTER, DROP, DEFAULT in VALUES, transactions', () => {
     expect(engine.execute('CREATE VIEW pricey AS SELECT name FROM items WHERE price > 1', [], CTX).command).toBe('CREATE VIEW');
     expect(rows('SELECT * FROM pricey')).toEqual([['apple']]);
