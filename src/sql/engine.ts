@@ -94,7 +94,8 @@ export class SqlEngine {
       user: () => this.activeContext?.session?.user ?? this.catalog.currentUser(),
     });
     this.schemaVersionStatement = db.prepare('SELECT schema_version FROM pragma_schema_version').pluck();
-    this.tableInfoStatement = db.prepare('SELECT name, type FROM pragma_table_info(?) ORDER BY cid');
+    // table_xinfo, not table_info: generated columns (hidden 2, 3) are columns too (RETURNING *).
+    this.tableInfoStatement = db.prepare('SELECT name, type FROM pragma_table_xinfo(?) WHERE hidden <> 1 ORDER BY cid');
     this.tableExistsStatement = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck();
   }
 

@@ -61,6 +61,10 @@ const MESSAGE_RULES: readonly Rule[] = [
   [/^cannot modify (\S+) because it is a view$/, (m) => new SqlError('0A000', `cannot change view "${m[1] ?? ''}": writing through views is not supported`, {
     hint: 'Write to the view\'s underlying table.',
   })],
+  [/^cannot (INSERT into|UPDATE) generated column "?([^"]+)"?$/, (m) =>
+    new SqlError('428C9', `${m[1] === 'UPDATE' ? 'column' : 'cannot insert a non-DEFAULT value into column'} "${m[2] ?? ''}"${m[1] === 'UPDATE' ? ' can only be updated to DEFAULT' : ''}`, {
+      detail: `Column "${m[2] ?? ''}" is a generated column.`,
+    })],
   [/^too many terms in compound SELECT$/, () => new SqlError('54000', 'too many UNION/INTERSECT/EXCEPT terms in one SELECT (at most 500)')],
 ];
 

@@ -191,3 +191,22 @@ describe('result column types', () => {
     expect(oids('SELECT x FROM (SELECT g AS x FROM m UNION ALL SELECT 2) q')).toEqual([20]);
   });
 });
+
+describe('generated columns', () => {
+  beforeEach(() => {
+    run('CREATE TABLE gen (a int, b int GENERATED ALWAYS AS (a * 2) STORED)');
+  });
+
+  it('RETURNING * includes them, as SELECT * does', () => {
+    const inserted = run('INSERT INTO gen (a) VALUES (3) RETURNING *');
+    expect(inserted.fields?.map((f) => f.name)).toEqual(['a', 'b']);
+    expect(inserted.rows).toEqual([[3, 6]]);
+    expect(run('UPDATE gen SET a = 5 RETURNING *').rows).toEqual([[5, 10]]);
+    expect(run('INSERT INTO gen VALUES (7, DEFAULT) RETURNING b').rows).toEqual([[14]]);
+  });
+
+  it('refuses a value for one with 428C9, as Postgres does', () => {
+    expect(fails('INSERT INTO gen VALUES (4, 100)')).toBe('428C9');
+    expect(fails('UPDATE gen SET b = 1')).toBe('428C9');
+  });
+});
