@@ -424,10 +424,12 @@ function textOf(value: unknown): string {
  * come back as numbers no int4 or int8 can hold.
  */
 function checkIntegerResult(value: unknown, pgType: 'int2' | 'int4' | 'int8'): void {
-  if (typeof value !== 'bigint' && !(typeof value === 'number' && Number.isInteger(value))) return;
-  const n = BigInt(value);
   const [min, max] = INT_RANGES[pgType];
-  if (n < min || n > max) throw new SqlError('22003', `${INT_LABELS[pgType]} out of range`);
+  // Compared as numbers or as bigints, whichever the value is: no allocation per value of a large result.
+  const outside = typeof value === 'bigint' ? value < min || value > max
+    // (`>= max + 1`: as a double, int8's max rounds up to 2^63 — exactly what SQLite's overflowed max + 1 gives.)
+    : typeof value === 'number' && Number.isInteger(value) && (value < Number(min) || value >= Number(max) + 1);
+  if (outside) throw new SqlError('22003', `${INT_LABELS[pgType]} out of range`);
 }
 
 export function toPgValue(value: unknown, oid: number, scale: number | null): SqlValue {
