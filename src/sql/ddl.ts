@@ -345,25 +345,31 @@ const REBUILD_SUBTYPES = new Set(['AT_AddConstraint', 'AT_SetNotNull']);
 
 function alterTable(body: JsonObject, translator: Translator): TranslatedStep[] {
   if (body['objtype'] !== undefined && body['objtype'] !== 'OBJECT_TABLE') throw unsupported(`ALTER ${String(body['objtype']).replace('OBJECT_', '')}`);
-  if (body['missing_ok'] === true) throw unsupported('ALTER TABLE IF EXISTS');
   const table = translator.relationName(body['relation']);
+  // IF EXISTS / IF NOT EXISTS are decided against the schema this statement is
+  // translated on: the same on every replica at this point of the log.
+  const existing = translator.schema.columnsOf(table);
+  if (body['missing_ok'] === true && existing === null) return []; // ALTER TABLE IF EXISTS on no table: nothing to do
+  const hasColumn = (name: string): boolean => existing?.some((c) => c.name.toLowerCase() === name.toLowerCase()) === true;
   const commands = asArray(body['cmds']).map((cmd) => bodyOf(cmd, 'AlterTableCmd') ?? {});
   const rebuilding = commands.filter((command) => REBUILD_SUBTYPES.has(str(command['subtype']) ?? ''));
   if (rebuilding.length > 0) {
     if (rebuilding.length !== commands.length) throw unsupported('ALTER TABLE combining ADD CONSTRAINT or SET NOT NULL with other changes');
     return rebuildForConstraints(table, rebuilding, translator);
   }
-  return commands.map((command) => {
+  return commands.flatMap((command) => {
     const subtype = str(command['subtype']);
     if (subtype === 'AT_AddColumn') {
       const def = bodyOf(command['def'], 'ColumnDef');
       if (def === null) throw unsupported('this ADD COLUMN form');
+      if (command['missing_ok'] === true && hasColumn(str(def['colname']) ?? '')) return []; // ADD COLUMN IF NOT EXISTS
       const column = columnDefinition(def, translator);
       if (column.isRowid) throw unsupported('adding a serial or identity column');
       return { sql: `ALTER TABLE ${quoteIdent(table)} ADD COLUMN ${column.sql}` };
     }
     if (subtype === 'AT_DropColumn') {
       if (command['behavior'] === 'DROP_CASCADE') throw unsupported('DROP COLUMN ... CASCADE');
+      if (command['missing_ok'] === true && !hasColumn(str(command['name']) ?? '')) return []; // DROP COLUMN IF EXISTS
       return { sql: `ALTER TABLE ${quoteIdent(table)} DROP COLUMN ${quoteIdent(str(command['name']) ?? '')}` };
     }
     throw unsupported(`ALTER TABLE ${(subtype ?? 'command').replace('AT_', '')}`);

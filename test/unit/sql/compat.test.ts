@@ -210,3 +210,17 @@ describe('generated columns', () => {
     expect(fails('UPDATE gen SET b = 1')).toBe('428C9');
   });
 });
+
+describe('ALTER TABLE … IF [NOT] EXISTS', () => {
+  it('skips adding a column that exists, dropping one that does not, and altering a table that does not', () => {
+    run('CREATE TABLE t (a int, b text)');
+    expect(run('ALTER TABLE t ADD COLUMN IF NOT EXISTS b text').command).toBe('ALTER TABLE');
+    expect(run('ALTER TABLE t ADD COLUMN IF NOT EXISTS c int').command).toBe('ALTER TABLE');
+    expect(run('ALTER TABLE t DROP COLUMN IF EXISTS nope').command).toBe('ALTER TABLE');
+    expect(run('ALTER TABLE t DROP COLUMN IF EXISTS a').command).toBe('ALTER TABLE');
+    expect(run('ALTER TABLE IF EXISTS missing ADD COLUMN x int').command).toBe('ALTER TABLE');
+    expect(run('SELECT * FROM t').fields?.map((f) => f.name)).toEqual(['b', 'c']);
+    expect(fails('ALTER TABLE t ADD COLUMN b text')).toBe('42701');
+    expect(() => run('ALTER TABLE t DROP COLUMN nope')).toThrow(expect.objectContaining({ code: '42703', message: 'column "nope" does not exist' }));
+  });
+});
