@@ -257,8 +257,12 @@ export class StatementTranslator implements TypeScope {
     const targets = asArray(branch['targetList']);
     const from = asArray(branch['fromClause']);
     if (targets.length !== 1 || !isStarTarget(targets[0]) || from.length !== 1) return null;
-    const subquery = selectBody(bodyOf(from[0], 'RangeSubselect')?.['subquery']);
-    return subquery === null ? null : this.resultColumnsOfSelect(subquery);
+    const range = bodyOf(from[0], 'RangeSubselect');
+    const subquery = selectBody(range?.['subquery']);
+    const hints = subquery === null ? null : this.resultColumnsOfSelect(subquery);
+    // `AS v(n, s)` renames them.
+    const names = aliasColumnNames(range);
+    return hints?.map((hint, i) => (names[i] === undefined ? hint : { ...hint, name: names[i] })) ?? null;
   }
 
   private hintsOfTargets(targets: readonly unknown[]): ResultColumnHint[] | null {
@@ -481,7 +485,7 @@ export class StatementTranslator implements TypeScope {
       case 'SubLink': return this.rewriteSubLink(body);
       case 'RangeSubselect':
         if (body['lateral'] === true) throw unsupported('LATERAL');
-        return { RangeSubselect: this.rewriteChildren(body) };
+        return { RangeSubselect: this.rewriteChildren(withColumnAliases(body)) };
       case 'SortBy': return this.rewriteSortBy(body);
       case 'RangeVar': {
         const catalogTable = findCatalogTable(str(body['schemaname']), str(body['relname']) ?? '');
@@ -924,6 +928,50 @@ export class StatementTranslator implements TypeScope {
 }
 
 /** Set-operation branches (larg/rarg) are bare SelectStmt bodies in the JSON AST. */
+/**
+ * `(VALUES …) AS v(n, s)` and `(SELECT …) AS q(a, b)`: SQLite has no column
+ * list on a subquery's alias, so the names go into the subquery itself — onto
+ * its (leftmost) SELECT's targets, or onto VALUES' column1, column2, … through
+ * a SELECT around it.
+ */
+function aliasColumnNames(range: JsonObject | null): string[] {
+  const alias = range !== null && isObject(range['alias']) ? range['alias'] : null;
+  return asArray(alias?.['colnames']).map((c) => stringNodeValue(c) ?? '');
+}
+
+function withColumnAliases(body: JsonObject): JsonObject {
+  const alias = isObject(body['alias']) ? body['alias'] : null;
+  const names = aliasColumnNames(body);
+  const select = selectBody(body['subquery']);
+  if (alias === null || names.length === 0 || select === null) return body;
+  const { colnames: _named, ...bareAlias } = alias;
+  return { ...body, subquery: { SelectStmt: namedColumns(select, names) }, alias: bareAlias };
+}
+
+function namedColumns(select: JsonObject, names: readonly string[]): JsonObject {
+  const rows = asArray(select['valuesLists']);
+  if (rows.length > 0) {
+    const width = asArray(bodyOf(rows[0], 'List')?.['items']).length;
+    if (names.length > width) throw new SqlError('42P10', `VALUES list has ${width} columns available but ${names.length} columns specified`);
+    const targetList = Array.from({ length: width }, (_, i) => ({ ResTarget: { name: names[i] ?? `column${i + 1}`, val: makeColumnRef(`column${i + 1}`) } }));
+    const values = { RangeSubselect: { subquery: { SelectStmt: select }, alias: { aliasname: '__paxosql_values' } } };
+    return { targetList, fromClause: [values], limitOption: 'LIMIT_OPTION_DEFAULT', op: 'SETOP_NONE' };
+  }
+  if (select['op'] !== undefined && select['op'] !== 'SETOP_NONE') {
+    // UNION and friends take their column names from the leftmost SELECT.
+    const left = selectBody(select['larg']);
+    return left === null ? select : { ...select, larg: namedColumns(left, names) };
+  }
+  const targets = asArray(select['targetList']);
+  if (targets.some((t) => isStarTarget(t))) throw unsupported('column aliases on a subquery that selects *');
+  if (names.length > targets.length) throw new SqlError('42P10', `table has ${targets.length} columns available but ${names.length} columns specified`);
+  const renamed = targets.map((target, i) => {
+    const res = bodyOf(target, 'ResTarget');
+    return res === null || names[i] === undefined ? target : { ResTarget: { ...res, name: names[i] } };
+  });
+  return { ...select, targetList: renamed };
+}
+
 function selectBody(node: unknown): JsonObject | null {
   const wrapped = bodyOf(node, 'SelectStmt');
   if (wrapped !== null) return wrapped;

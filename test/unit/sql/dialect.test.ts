@@ -160,3 +160,20 @@ describe('Postgres dialect on SQLite', () => {
     expect(rows('SELECT count(*) FROM items')).toEqual([[3n]]);
   });
 });
+
+describe('column aliases on a subquery', () => {
+  it('names the columns of (VALUES …) AS v(n, s) and (SELECT …) AS q(a, b), as Postgres does', async () => {
+    const engine = await openEngine();
+    const run = (sql: string) => engine.execute(sql, [], CTX);
+    engine.executeBatch("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'x'), (2, 'y');", CTX);
+    const values = run("SELECT * FROM (VALUES (1, 'a'), (2, 'b')) AS v(n, s) ORDER BY n");
+    expect(values.fields).toEqual([{ name: 'n', typeOid: 23 }, { name: 's', typeOid: 25 }]);
+    expect(values.rows).toEqual([[1, 'a'], [2, 'b']]);
+    expect(run('SELECT a, b FROM (SELECT id, v FROM t) AS q(a, b) ORDER BY a').rows).toEqual([[1, 'x'], [2, 'y']]);
+    expect(run('SELECT a FROM (SELECT 1 UNION SELECT 2) AS q(a) ORDER BY a').rows).toEqual([[1n], [2n]]);
+    // The bulk-update idiom.
+    expect(run("UPDATE t SET v = u.s FROM (VALUES (1, 'new')) AS u(id, s) WHERE t.id = u.id RETURNING t.id, t.v").rows).toEqual([[1, 'new']]);
+    expect(() => run('SELECT * FROM (VALUES (1)) AS v(a, b)')).toThrow(expect.objectContaining({ code: '42P10' }));
+    engine.db.close();
+  });
+});
