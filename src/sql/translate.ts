@@ -102,6 +102,12 @@ const FUNCTION_RENAMES: Readonly<Record<string, string>> = {
   trunc: 'pg_trunc', pow: 'power', ceiling: 'ceil', div: 'pg_div_int',
 };
 
+/** Functions that build JSON out of SQL values (after FUNCTION_RENAMES they are SQLite's json_*). */
+const JSON_BUILDERS = new Set([
+  'json_build_object', 'jsonb_build_object', 'json_build_array', 'jsonb_build_array',
+  'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg',
+]);
+
 /** SQLite's own date functions accept 'now', which reads the wall clock: route it to the entry's time. */
 const SQLITE_DATE_FUNCTIONS = new Set(['date', 'time', 'datetime', 'julianday', 'unixepoch', 'strftime', 'timediff']);
 
@@ -706,7 +712,27 @@ export class StatementTranslator implements TypeScope {
     if (name === 'generate_series') throw unsupported('generate_series() outside FROM');
     const out: JsonObject = { ...this.rewriteChildren(body), funcname: [makeString(FUNCTION_RENAMES[name] ?? name)], funcformat: 'COERCE_EXPLICIT_CALL' };
     if (SQLITE_DATE_FUNCTIONS.has(name)) out['args'] = asArray(out['args']).map(pinNow);
+    if (JSON_BUILDERS.has(name)) out['args'] = this.jsonBooleans(asArray(body['args']), asArray(out['args']));
     return { FuncCall: out };
+  }
+
+  /**
+   * A boolean is stored as 0/1, which SQLite's JSON builders would write as a
+   * number: give them JSON true/false instead, as Postgres writes them.
+   */
+  private jsonBooleans(original: readonly unknown[], rewritten: readonly unknown[]): unknown[] {
+    return rewritten.map((arg, i) => {
+      if (inferType(original[i], this) !== 'bool') return arg;
+      const asJsonWord = {
+        CaseExpr: {
+          args: [
+            { CaseWhen: { expr: arg, result: makeStringConst('true') } },
+            { CaseWhen: { expr: makeNot(arg), result: makeStringConst('false') } },
+          ],
+        },
+      };
+      return makeFuncCall('json', [asJsonWord]); // NULL stays NULL (JSON null)
+    });
   }
 
   private rewriteSqlValueFunction(body: JsonObject): unknown {

@@ -177,3 +177,15 @@ describe('column aliases on a subquery', () => {
     engine.db.close();
   });
 });
+
+describe('booleans in JSON', () => {
+  it('json_build_object, json_build_array and json_agg write a boolean as true/false, not 1/0', async () => {
+    const engine = await openEngine();
+    const run = (sql: string) => engine.execute(sql, [], CTX);
+    engine.executeBatch('CREATE TABLE flags (id int PRIMARY KEY, on_ boolean); INSERT INTO flags VALUES (1, true), (2, false), (3, NULL);', CTX);
+    expect(run("SELECT json_build_object('id', id, 'on', on_) AS j FROM flags ORDER BY id").rows).toEqual([['{"id":1,"on":true}'], ['{"id":2,"on":false}'], ['{"id":3,"on":null}']]);
+    expect(run('SELECT json_build_array(on_, id > 1) AS j FROM flags WHERE id = 2').rows).toEqual([['[false,true]']]);
+    expect(run('SELECT json_agg(on_ ORDER BY id) AS j FROM flags').rows).toEqual([['[true,false,null]']]);
+    engine.db.close();
+  });
+});
