@@ -161,7 +161,7 @@ export class SqlEngine {
     const statement = statements[0];
     if (statement === undefined) return { paramTypeOids: [], fields: null };
     const translated = this.translateParsed(statement);
-    const paramTypeOids = translated.paramTypes.map((t) => (t === null ? UNKNOWN_TYPE_OID : PG_TYPE_OIDS[t]));
+    const paramTypeOids = translated.paramTypes.map((t, i) => translated.arrayParamOids?.get(i + 1) ?? (t === null ? UNKNOWN_TYPE_OID : PG_TYPE_OIDS[t]));
     if (!translated.returnsRows) return { paramTypeOids, fields: null };
     if (translated.session !== undefined) return { paramTypeOids, fields: showFields(translated.session) };
     const last = translated.steps[translated.steps.length - 1];

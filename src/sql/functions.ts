@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { parseArrayLiteral } from './catalog-functions.js';
 import { coerceToPgType, formatDate, formatTimestamp, lookupPgType, parseDateTime, type StoredValue } from './pgtypes.js';
 import type { SeededRandom } from './prng.js';
 import { SqlError } from './types.js';
@@ -214,6 +215,25 @@ function nullSafe(fn: Fn): Fn {
 }
 
 /** Registers every function on a connection. The environment supplies the current context. */
+/**
+ * An array parameter (`{1,2,NULL}`, as drivers send a JS array) as a JSON
+ * array for json_each, each element converted to its element type's stored
+ * form, so `x = ANY($1)` compares what `x = $1` would: 't' is 1 for a
+ * boolean, '07' is 7 for an integer. Integers beyond a double's exact range
+ * stay digit strings (SQLite compares them with a column numerically).
+ */
+function arrayParamJson(text: string, elementType: string): string {
+  const pgType = lookupPgType(elementType);
+  const elements = parseArrayLiteral(text).map((element): unknown => {
+    if (element === null) return null;
+    const stored = pgType === null ? element : coerceToPgType(element, pgType);
+    if (typeof stored === 'bigint') return Number.isSafeInteger(Number(stored)) ? Number(stored) : stored.toString();
+    if (stored instanceof Uint8Array) throw new SqlError('0A000', 'bytea arrays are not supported');
+    return stored;
+  });
+  return JSON.stringify(elements);
+}
+
 export function registerFunctions(db: Database.Database, env: FunctionEnvironment): void {
   const session = (): SessionInfo | undefined => env.context().session;
   // Read once: a user function may not run queries on its own connection.
@@ -231,6 +251,7 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
     pg_gen_random_uuid: { fn: () => uuidFromBytes(env.random().bytes(16)) },
     // Casts and operators with Postgres errors.
     pg_bool_text: { fn: nullSafe((value) => (Number(value) !== 0 ? 'true' : 'false')), deterministic: true },
+    pg_array_json: { fn: nullSafe((array, elementType) => arrayParamJson(toText(array), toText(elementType))), deterministic: true },
     pg_cast: { fn: (value, typeName, ...mods) => castWithContext(env, value, typeName, mods), deterministic: true, varargs: true },
     pg_div: { fn: pgDivide, deterministic: true },
     pg_mod: { fn: pgModulo, deterministic: true },

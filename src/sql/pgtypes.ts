@@ -69,6 +69,13 @@ export function declaredTypeName(pgType: PgType, typmods: readonly number[]): st
   }
 }
 
+/** The OID of the array type of each supported element type (int4 → int4[], …). */
+export const ARRAY_TYPE_OIDS: Readonly<Partial<Record<PgType, number>>> = {
+  bool: 1000, bytea: 1001, int2: 1005, int4: 1007, text: 1009, bpchar: 1014, varchar: 1015, int8: 1016,
+  float4: 1021, float8: 1022, timestamp: 1115, date: 1182, timestamptz: 1185, numeric: 1231, uuid: 2951,
+  json: 199, jsonb: 3807,
+};
+
 /** The numeric scale declared as `numeric(p,s)`, or null. */
 export function numericScale(declared: string | null | undefined): number | null {
   const match = declared === null || declared === undefined ? null : /numeric\s*\(\s*\d+\s*,\s*(\d+)\s*\)/i.exec(declared);

@@ -13,7 +13,7 @@ import { resolveTypeName } from './catalog-types.js';
 import { emitDdl, type TableDependents } from './ddl.js';
 import { columnNameOf, dateOperatorType, inferType, typeNameType, type TypeScope } from './infer.js';
 import type { ParsedStatement, SessionCommand, StatementKind, TransactionCommand } from './parse.js';
-import { coerceToPgType, lookupPgType, type PgType } from './pgtypes.js';
+import { ARRAY_TYPE_OIDS, coerceToPgType, lookupPgType, type PgType } from './pgtypes.js';
 import type { TableSchema } from './rebuild.js';
 import { SqlError } from './types.js';
 
@@ -62,6 +62,8 @@ export interface TranslatedStatement {
   readonly paramCount: number;
   /** Inferred parameter types, index n-1 for `$n`; null when unknown. */
   readonly paramTypes: readonly (PgType | null)[];
+  /** Array parameters (`x = ANY ($n)`): their array type OIDs, by number; their paramTypes entry is null. */
+  readonly arrayParamOids?: ReadonlyMap<number, number>;
   /** Result column names and statically known types; null when a `*` leaves the shape to SQLite. */
   readonly resultColumns: readonly ResultColumnHint[] | null;
   readonly transaction?: TransactionCommand;
@@ -157,6 +159,8 @@ let placeholderCounter = 0;
 /** Rewrites one statement. Holds per-statement state: parameter types and referenced tables. */
 export class StatementTranslator implements TypeScope {
   private readonly paramTypesByNumber = new Map<number, PgType>();
+  /** Parameters compared with `= ANY`: the array type OID to describe them with. */
+  private readonly arrayParamOids = new Map<number, number>();
   private readonly tablesInScope: string[] = [];
   /**
    * The statement reads the catalog. Catalog queries get narrow extra support that user
@@ -191,12 +195,13 @@ export class StatementTranslator implements TypeScope {
 
   private result(parts: Pick<TranslatedStatement, 'steps' | 'tag' | 'returnsRows' | 'resultColumns'>): TranslatedStatement {
     const paramTypes: (PgType | null)[] = [];
-    for (let n = 1; n <= this.parsed.paramCount; n++) paramTypes.push(this.paramTypesByNumber.get(n) ?? null);
+    for (let n = 1; n <= this.parsed.paramCount; n++) paramTypes.push(this.arrayParamOids.has(n) ? null : this.paramTypesByNumber.get(n) ?? null);
     return {
       source: this.parsed.text,
       kind: this.parsed.kind,
       paramCount: this.parsed.paramCount,
       paramTypes,
+      ...(this.arrayParamOids.size > 0 ? { arrayParamOids: this.arrayParamOids } : {}),
       ...parts,
       ...(this.parsed.transaction !== undefined ? { transaction: this.parsed.transaction } : {}),
       ...(this.parsed.session !== undefined ? { session: this.parsed.session } : {}),
@@ -606,6 +611,7 @@ export class StatementTranslator implements TypeScope {
 
   /** `col = $1` tells the parameter's type: the column's. */
   private inferComparedParams(body: JsonObject): void {
+    if (body['kind'] === 'AEXPR_OP_ANY' || body['kind'] === 'AEXPR_OP_ALL') return; // an array, typed where it is rewritten
     const sides = [body['lexpr'], body['rexpr']];
     const items = asArray(bodyOf(body['rexpr'], 'List')?.['items']);
     for (const [param, other] of [[sides[0], sides[1]], [sides[1], sides[0]], ...items.map((item) => [item, sides[0]])]) {
@@ -875,14 +881,39 @@ export class StatementTranslator implements TypeScope {
     return value;
   }
 
-  /** `x = ANY (array)` and `x <> ALL (array)` in catalog queries. */
+  /** `x = ANY (array)` and `x <> ALL (array)`: an array parameter anywhere, array literals in catalog queries. */
   private rewriteArrayComparison(op: string, kind: string, body: JsonObject): unknown {
     const isAny = kind === 'AEXPR_OP_ANY';
-    if (!this.catalogMode || !((isAny && op === '=') || (!isAny && (op === '<>' || op === '!=')))) {
-      throw unsupported(`${op} ${isAny ? 'ANY' : 'ALL'} (array)`);
-    }
+    if (!((isAny && op === '=') || (!isAny && (op === '<>' || op === '!=')))) throw unsupported(`${op} ${isAny ? 'ANY' : 'ALL'} (array)`);
+    const param = arrayParameter(body['rexpr']);
+    if (param !== null) return this.inArrayParameter(body['lexpr'], param, isAny);
+    if (!this.catalogMode) throw unsupported(`${op} ${isAny ? 'ANY' : 'ALL'} (array)`);
     const contains = makeFuncCall('pg_array_contains', [this.rewrite(body['rexpr']), this.rewrite(body['lexpr'])]);
     return isAny ? contains : makeNot(contains);
+  }
+
+  /**
+   * `x = ANY ($1)` is `x IN (SELECT value FROM json_each(pg_array_json($1, type)))`
+   * (`<> ALL` its NOT IN): SQLite can look x up in an index, and NULLs behave
+   * as Postgres's (not found among NULLs is NULL). The parameter is described
+   * to clients as an array of x's type, so they send a JS array as one.
+   */
+  private inArrayParameter(subject: unknown, param: { readonly node: JsonObject; readonly number: number; readonly elementType: PgType | null }, isAny: boolean): unknown {
+    const elementType = param.elementType ?? inferType(subject, this) ?? 'text';
+    const arrayOid = ARRAY_TYPE_OIDS[elementType];
+    if (arrayOid === undefined) throw unsupported(`${elementType}[] parameters`);
+    if (!this.arrayParamOids.has(param.number)) this.arrayParamOids.set(param.number, arrayOid);
+    const elements = makeFuncCall('pg_array_json', [param.node, makeStringConst(elementType)]);
+    const subselect = {
+      SelectStmt: {
+        targetList: [{ ResTarget: { val: makeColumnRef('value') } }],
+        fromClause: [{ RangeFunction: { functions: [{ List: { items: [makeFuncCall('json_each', [elements]), {}] } }] } }],
+        limitOption: 'LIMIT_OPTION_DEFAULT',
+        op: 'SETOP_NONE',
+      },
+    };
+    const inList = { SubLink: { subLinkType: 'ANY_SUBLINK', testexpr: this.rewrite(subject), subselect } };
+    return isAny ? inList : makeNot(inList);
   }
 
   // -------------------------------------------------------------------------
@@ -996,6 +1027,22 @@ function namedColumns(select: JsonObject, names: readonly string[]): JsonObject 
     return res === null || names[i] === undefined ? target : { ResTarget: { ...res, name: names[i] } };
   });
   return { ...select, targetList: renamed };
+}
+
+/** `$n` or `$n::type[]` on the right of `= ANY (…)`: the parameter, and the element type a cast names. */
+function arrayParameter(node: unknown): { readonly node: JsonObject; readonly number: number; readonly elementType: PgType | null } | null {
+  const cast = bodyOf(node, 'TypeCast');
+  const inner = cast === null ? node : cast['arg'];
+  const param = bodyOf(inner, 'ParamRef');
+  if (param === null || typeof param['number'] !== 'number') return null;
+  let elementType: PgType | null = null;
+  if (cast !== null) {
+    const typeName = isObject(cast['typeName']) ? cast['typeName'] : {};
+    if (asArray(typeName['arrayBounds']).length === 0) return null;
+    elementType = typeNameType({ ...typeName, arrayBounds: undefined });
+    if (elementType === null) throw unsupported('this array type');
+  }
+  return { node: inner as JsonObject, number: param['number'], elementType };
 }
 
 function selectBody(node: unknown): JsonObject | null {

@@ -136,6 +136,19 @@ describe('node-postgres', () => {
     expect((await client.query('SELECT count(*)::int AS n FROM pg_parse_abort')).rows).toEqual([{ n: 0 }]);
   });
 
+  it('binds a JS array to = ANY($1) and <> ALL($1), the idiom for IN lists', async () => {
+    await client.query('CREATE TABLE pg_any (id bigint PRIMARY KEY, tag text, ok boolean)');
+    await client.query("INSERT INTO pg_any VALUES (1, 'a', true), (2, 'b', false), (9007199254740993, 'big', NULL)");
+    const ids = async (text: string, values: unknown[]) => (await client.query(text, values)).rows.map((r: { id: string }) => r.id);
+    expect(await ids('SELECT id FROM pg_any WHERE id = ANY($1) ORDER BY id', [[1, 5]])).toEqual(['1']);
+    expect(await ids('SELECT id FROM pg_any WHERE id = ANY($1) ORDER BY id', [['9007199254740993']])).toEqual(['9007199254740993']);
+    expect(await ids('SELECT id FROM pg_any WHERE tag = ANY($1::text[]) ORDER BY id', [['b', 'big']])).toEqual(['2', '9007199254740993']);
+    expect(await ids('SELECT id FROM pg_any WHERE ok = ANY($1) ORDER BY id', [[true]])).toEqual(['1']);
+    expect(await ids('SELECT id FROM pg_any WHERE id <> ALL($1) ORDER BY id', [[1, 2]])).toEqual(['9007199254740993']);
+    expect(await ids('SELECT id FROM pg_any WHERE id = ANY($1)', [[]])).toEqual([]);
+    await expect(client.query('SELECT id FROM pg_any WHERE id = ANY($1)', [['x']])).rejects.toMatchObject({ code: '22P02' });
+  });
+
   it('serves a pool of 20 connections at once', async () => {
     const pool = new pg.Pool({ connectionString: url, max: 20 });
     try {

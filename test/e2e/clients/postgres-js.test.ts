@@ -65,6 +65,16 @@ describe('postgres.js', () => {
     expect(rows.map((r) => r.id)).toEqual([1, 2]);
   });
 
+  it('binds a JS array to = ANY(…) and <> ALL(…), the idiom for IN lists', async () => {
+    await sql`CREATE TABLE pj_any (id int PRIMARY KEY, tag text)`;
+    await sql`INSERT INTO pj_any VALUES (1, 'a'), (2, 'b'), (3, 'c')`;
+    expect((await sql`SELECT id FROM pj_any WHERE id = ANY(${[1, 3, 7]}) ORDER BY id`).map((r) => r.id)).toEqual([1, 3]);
+    expect((await sql`SELECT id FROM pj_any WHERE tag = ANY(${['b', 'x']})`).map((r) => r.id)).toEqual([2]);
+    expect((await sql`SELECT id FROM pj_any WHERE id <> ALL(${[1]}) ORDER BY id`).map((r) => r.id)).toEqual([2, 3]);
+    await sql`DELETE FROM pj_any WHERE id = ANY(${[2, 3]})`;
+    expect((await sql`SELECT id FROM pj_any`).map((r) => r.id)).toEqual([1]);
+  });
+
   it('reports errors with their SQLSTATE', async () => {
     await expect(sql`SELECT * FROM pj_missing`).rejects.toMatchObject({ code: '42P01' });
     await expect(sql`SELECT ${'abc'}::int`).rejects.toMatchObject({ code: '22P02' });
@@ -83,7 +93,7 @@ describe('postgres.js', () => {
       await expect(one`SELECT * FROM pj_nope WHERE x = ${1}`).rejects.toMatchObject({ code: '42P01' });
       await expect(one`SELECT id FROM pj_parse WHERE nope = ${1}`).rejects.toMatchObject({ code: '42703' });
       // Unsupported features are refused with 0A000 at Parse/Describe too.
-      await expect(one`SELECT id FROM pj_parse WHERE n = ANY(${[1, 2]})`).rejects.toMatchObject({ code: '0A000' });
+      await expect(one`SELECT DISTINCT ON (id) id FROM pj_parse WHERE n = ${1}`).rejects.toMatchObject({ code: '0A000' });
       await expect(one`SELECT ${'1 day'}::interval AS i`).rejects.toMatchObject({ code: '0A000' });
       // Inside a transaction the failure rolls it back.
       await expect(one.begin(async (tx) => {

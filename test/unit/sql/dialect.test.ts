@@ -189,3 +189,19 @@ describe('booleans in JSON', () => {
     engine.db.close();
   });
 });
+
+describe('array parameters', () => {
+  it('x = ANY($1) and x <> ALL($1) compare with each element as x = $1 would, NULLs as in Postgres, through the index', async () => {
+    const engine = await openEngine();
+    const ids = (sql: string, array: string) => engine.execute(sql, [array], CTX).rows.map((r) => r[0]);
+    engine.executeBatch("CREATE TABLE t (id int PRIMARY KEY, ok boolean); INSERT INTO t VALUES (1, true), (2, false), (3, NULL);", CTX);
+    expect(ids('SELECT id FROM t WHERE id = ANY($1) ORDER BY id', '{3,1,07}')).toEqual([1, 3]);
+    expect(ids('SELECT id FROM t WHERE ok = ANY($1::boolean[])', '{t}')).toEqual([1]);
+    expect(ids('SELECT id FROM t WHERE id <> ALL($1) ORDER BY id', '{1}')).toEqual([2, 3]);
+    expect(ids('SELECT id FROM t WHERE id <> ALL($1)', '{1,NULL}')).toEqual([]); // unknown for 2 and 3: not true
+    expect(engine.describe('SELECT id FROM t WHERE id = ANY($1) AND ok = $2').paramTypeOids).toEqual([1007, 16]);
+    const plan = engine.db.prepare("EXPLAIN QUERY PLAN SELECT id FROM t WHERE id IN (SELECT value FROM json_each(pg_array_json('{1}', 'int4')))").all() as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/SEARCH t USING/);
+    engine.db.close();
+  });
+});
