@@ -18,8 +18,8 @@ import type {
 import { parseCopyStatement, type CopyStatement } from '../pgwire/copy.js';
 import { maintenanceInTransactionBlock, readOnlyTransaction } from '../sql/errors.js';
 import type { ExecContext } from '../sql/functions.js';
-import { commandName, initParser, parseSql, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
-import { SqlError, type QueryResult, type SqlValue } from '../sql/types.js';
+import { commandName, initParser, parseSql, type CursorCommand, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
+import { SqlError, type FieldInfo, type QueryResult, type SqlValue } from '../sql/types.js';
 import type { ClusterNode } from './node.js';
 import type { Snapshot } from './snapshot-readers.js';
 
@@ -76,6 +76,8 @@ class ClusterSession implements SessionBackend {
    * statement rolls it back (a BEGIN in the string makes it explicit).
    */
   private implicit = false;
+  /** Cursors (DECLARE … CURSOR): their rows, read when declared, and how far FETCH got. */
+  private readonly cursors = new Map<string, Cursor>();
 
   constructor(
     private readonly node: ClusterNode,
@@ -146,12 +148,24 @@ class ClusterSession implements SessionBackend {
     const statement = statements[0] ?? null;
     if (this.tx === 'failed' && statement?.kind !== 'transaction') throw abortedError();
     const handle: Handle = { sql, statement };
+    if (statement?.kind === 'cursor') return this.describeCursorCommand(statement.cursor as CursorCommand, paramTypes, handle);
     if (statement === null || statement.kind === 'session' || statement.kind === 'transaction') {
       return { paramTypes: paramTypes.map((t) => (t === 0 ? 25 : t)), fields: statement?.session?.action === 'show' ? [{ name: statement.session.name, typeOid: 25 }] : null, handle };
     }
     const described = await this.node.describe(sql);
     const types = described.paramTypeOids.map((oid, i) => (paramTypes[i] !== undefined && paramTypes[i] !== 0 ? paramTypes[i] : oid === 0 ? 25 : oid));
     return { paramTypes: types, fields: described.fields, handle };
+  }
+
+  /** DECLARE takes its query's parameters; FETCH returns the cursor's columns. */
+  private async describeCursorCommand(command: CursorCommand, paramTypes: readonly number[], handle: Handle): Promise<PreparedStatement> {
+    if (command.action === 'declare') {
+      const described = await this.node.describe(command.query);
+      const types = described.paramTypeOids.map((oid, i) => (paramTypes[i] !== undefined && paramTypes[i] !== 0 ? paramTypes[i] : oid === 0 ? 25 : oid));
+      return { paramTypes: types, fields: null, handle };
+    }
+    const fetched = command.action === 'fetch' && !command.move ? this.cursors.get(command.name) : undefined;
+    return { paramTypes: [], fields: fetched?.fields ?? null, handle };
   }
 
   async execute(prepared: PreparedStatement, params: readonly SqlValue[]): Promise<QueryResult> {
@@ -186,7 +200,7 @@ class ClusterSession implements SessionBackend {
     if (this.tx === 'failed') throw abortedError();
     if (statement.kind === 'write' || statement.kind === 'ddl') this.requireWritable(commandName(statement));
     // Unsupported statements fail wherever they run: no need to take them to the leader.
-    if (this.tx === 'open' && statement.kind !== 'session') return this.inTransaction(sql, params, statement.kind === 'read' || statement.kind === 'unsupported');
+    if (this.tx === 'open' && statement.kind !== 'session' && statement.kind !== 'cursor') return this.inTransaction(sql, params, statement.kind === 'read' || statement.kind === 'unsupported');
     switch (statement.kind) {
       case 'read':
       case 'unsupported':
@@ -196,7 +210,52 @@ class ClusterSession implements SessionBackend {
         return this.write(sql, params);
       case 'session':
         return this.sessionCommand(statement.session as SessionCommand, sql, params);
+      case 'cursor':
+        return this.cursorCommand(statement.cursor as CursorCommand, params);
     }
+  }
+
+  /**
+   * DECLARE runs its query as any read of the session (inside the transaction
+   * when one is open) and keeps the rows; FETCH hands them out in order. A
+   * read's rows are materialized anyway, so this holds nothing a plain SELECT
+   * would not.
+   */
+  private async cursorCommand(command: CursorCommand, params: readonly SqlValue[]): Promise<QueryResult> {
+    const done = (tag: string): QueryResult => ({ command: tag, rowCount: 0, fields: null, rows: [] });
+    switch (command.action) {
+      case 'declare': {
+        if (!command.hold && this.tx === 'idle') throw new SqlError('25P01', 'DECLARE CURSOR can only be used in transaction blocks');
+        if (this.cursors.has(command.name)) throw new SqlError('42P03', `cursor "${command.name}" already exists`);
+        const [query] = parseSql(command.query);
+        if (query === undefined) throw new SqlError('42601', 'DECLARE CURSOR needs a query');
+        const result = await this.run(query, command.query, params);
+        this.cursors.set(command.name, { fields: result.fields ?? [], rows: result.rows, position: 0, hold: command.hold });
+        return done('DECLARE CURSOR');
+      }
+      case 'fetch': {
+        const cursor = this.cursor(command.name);
+        const rows = cursor.rows.slice(cursor.position, cursor.position + command.count);
+        cursor.position += rows.length;
+        if (command.move) return done(`MOVE ${rows.length}`);
+        return { command: `FETCH ${rows.length}`, rowCount: rows.length, fields: cursor.fields, rows };
+      }
+      case 'close':
+        if (command.name === null) this.cursors.clear();
+        else if (!this.cursors.delete(command.name)) throw new SqlError('34000', `cursor "${command.name}" does not exist`);
+        return done('CLOSE CURSOR');
+    }
+  }
+
+  private cursor(name: string): Cursor {
+    const cursor = this.cursors.get(name);
+    if (cursor === undefined) throw new SqlError('34000', `cursor "${name}" does not exist`);
+    return cursor;
+  }
+
+  /** A transaction's end closes its cursors, except those declared WITH HOLD (kept at COMMIT). */
+  private closeTransactionCursors(how: 'commit' | 'rollback'): void {
+    for (const [name, cursor] of this.cursors) if (!cursor.hold || how === 'rollback') this.cursors.delete(name);
   }
 
   // -------------------------------------------------------------------------
@@ -300,6 +359,7 @@ class ClusterSession implements SessionBackend {
 
   /** COMMIT sends the writes through the log (via the leader) and waits until this node applied them. */
   private async endTransaction(how: 'commit' | 'rollback'): Promise<void> {
+    this.closeTransactionCursors(how);
     await this.releaseSnapshot();
     const started = this.txStarted;
     this.tx = 'idle';
@@ -597,6 +657,13 @@ function parseDurationMs(name: string, value: string): number {
   const ms = Math.round(Number(match[1]) * unit);
   if (ms > 2_147_483_647) throw new SqlError('22023', `${value} is outside the valid range for parameter "${name}" (0 .. 2147483647 ms)`);
   return ms;
+}
+
+interface Cursor {
+  readonly fields: readonly FieldInfo[];
+  readonly rows: readonly (readonly SqlValue[])[];
+  position: number;
+  readonly hold: boolean;
 }
 
 function asSqlError(error: unknown): SqlError {

@@ -2,12 +2,12 @@
 // classifying each one. Parse results are pure functions of the text, so they are cached.
 
 import { loadModule, parseSync } from 'libpg-query';
-import { asArray, bodyOf, isObject, nodeTypeOf, str, type JsonObject } from './ast.js';
+import { asArray, bodyOf, deparseNode, isObject, nodeTypeOf, str, type JsonObject } from './ast.js';
 import { LruMap } from './lru.js';
 import { SqlError } from './types.js';
 
 /** How the cluster must route a statement. */
-export type StatementKind = 'read' | 'write' | 'ddl' | 'transaction' | 'session' | 'unsupported';
+export type StatementKind = 'read' | 'write' | 'ddl' | 'transaction' | 'session' | 'cursor' | 'unsupported';
 
 export type TransactionAction = 'begin' | 'commit' | 'rollback' | 'savepoint' | 'release' | 'rollback_to';
 
@@ -32,6 +32,16 @@ export type SessionCommand =
    */
   | { readonly action: 'maintenance'; readonly tag: string; readonly inTransactionBlock: boolean };
 
+/**
+ * DECLARE … CURSOR FOR <query>, FETCH/MOVE (forward), CLOSE: the session
+ * keeps a cursor's rows (psycopg2's named cursors, Django's iterator()).
+ */
+export type CursorCommand =
+  | { readonly action: 'declare'; readonly name: string; readonly query: string; readonly hold: boolean }
+  | { readonly action: 'fetch'; readonly name: string; readonly count: number; readonly move: boolean }
+  /** `name` null: CLOSE ALL. */
+  | { readonly action: 'close'; readonly name: string | null };
+
 export interface ParsedStatement {
   /** The statement's own text, sliced from the input. */
   readonly text: string;
@@ -43,6 +53,7 @@ export interface ParsedStatement {
   readonly paramCount: number;
   readonly transaction?: TransactionCommand;
   readonly session?: SessionCommand;
+  readonly cursor?: CursorCommand;
 }
 
 let parserReady: Promise<void> | null = null;
@@ -126,11 +137,34 @@ export function classifyStatement(ast: JsonObject, text: string): ParsedStatemen
   if (nodeType === 'VacuumStmt' || nodeType === 'CheckPointStmt') {
     return { ...base, kind: 'session', session: maintenanceCommand(nodeType, bodyOf(ast, nodeType) ?? {}) };
   }
+  if (CURSOR_NODES.has(nodeType)) {
+    const cursor = cursorCommand(nodeType, bodyOf(ast, nodeType) ?? {});
+    return cursor === null ? { ...base, kind: 'unsupported' } : { ...base, kind: 'cursor', cursor };
+  }
   if (nodeType === 'VariableSetStmt' || nodeType === 'VariableShowStmt') {
     const session = sessionCommand(nodeType, bodyOf(ast, nodeType) ?? {});
     return session === null ? { ...base, kind: 'unsupported' } : { ...base, kind: 'session', session };
   }
   return { ...base, kind: 'unsupported' };
+}
+
+const CURSOR_NODES = new Set(['DeclareCursorStmt', 'FetchStmt', 'ClosePortalStmt']);
+const CURSOR_OPT_BINARY = 0x1;
+const CURSOR_OPT_HOLD = 0x20;
+
+/** A cursor command paxosql runs, or null (refused as unsupported): binary cursors, cursors over writes, fetching backwards. */
+function cursorCommand(nodeType: string, body: JsonObject): CursorCommand | null {
+  if (nodeType === 'ClosePortalStmt') return { action: 'close', name: str(body['portalname']) ?? null };
+  const name = str(body['portalname']) ?? '';
+  if (nodeType === 'FetchStmt') {
+    const howMany = typeof body['howMany'] === 'number' ? body['howMany'] : 1;
+    if (body['direction'] !== 'FETCH_FORWARD' || howMany < 1) return null;
+    return { action: 'fetch', name, count: howMany, move: body['ismove'] === true };
+  }
+  const options = typeof body['options'] === 'number' ? body['options'] : 0;
+  const query = body['query'];
+  if ((options & CURSOR_OPT_BINARY) !== 0 || nodeTypeOf(query) !== 'SelectStmt' || containsWrite(query)) return null;
+  return { action: 'declare', name, query: deparseNode(query), hold: (options & CURSOR_OPT_HOLD) !== 0 };
 }
 
 /** The highest ParamRef number anywhere in the tree. */

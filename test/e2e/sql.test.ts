@@ -326,6 +326,34 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('cursors: DECLARE, FETCH and MOVE forward, CLOSE; closed at the end of their transaction unless WITH HOLD', async () => {
+    await cluster.query(1, 'CREATE TABLE cur (id int PRIMARY KEY)');
+    await cluster.query(1, 'INSERT INTO cur SELECT g FROM generate_series(1, 10) AS g');
+    const c = await cluster.client(3);
+    await expect(c.query('DECLARE c CURSOR FOR SELECT id FROM cur')).rejects.toMatchObject({ code: '25P01' });
+    await c.query('BEGIN');
+    await c.query('INSERT INTO cur VALUES (11)');
+    await c.query('DECLARE c CURSOR FOR SELECT id FROM cur ORDER BY id');
+    await expect(c.query('DECLARE c CURSOR FOR SELECT 1')).rejects.toMatchObject({ code: '42P03' });
+    await c.query('ROLLBACK'); // the 42P03 aborted the transaction
+    await c.query('BEGIN');
+    await c.query('INSERT INTO cur VALUES (11)');
+    await c.query('DECLARE c CURSOR FOR SELECT id FROM cur WHERE id > $1 ORDER BY id', [6]);
+    const first = await c.query('FETCH FORWARD 2 FROM c');
+    expect([first.command, first.rows]).toEqual(['FETCH', [{ id: 7 }, { id: 8 }]]);
+    expect((await c.query('MOVE 1 IN c')).command).toBe('MOVE');
+    expect((await c.query({ text: 'FETCH ALL FROM c' })).rows).toEqual([{ id: 10 }, { id: 11 }]); // sees the transaction's own write
+    expect((await c.query('FETCH c')).rows).toEqual([]);
+    await c.query('CLOSE c');
+    await expect(c.query('FETCH c')).rejects.toMatchObject({ code: '34000' });
+    await c.query('ROLLBACK');
+    await c.query('DECLARE h CURSOR WITH HOLD FOR SELECT count(*)::int AS n FROM cur');
+    expect((await c.query('FETCH h')).rows).toEqual([{ n: 10 }]);
+    await c.query('CLOSE ALL');
+    await expect(c.query('FETCH BACKWARD 1 FROM h')).rejects.toMatchObject({ code: '0A000' });
+    await c.end();
+  });
+
   it('a transaction whose leader dies is rolled back with 40001 and leaves nothing', async () => {
     await cluster.query(1, 'CREATE TABLE orphan (id INTEGER PRIMARY KEY)');
     const leader = await cluster.waitForLeader();

@@ -125,6 +125,26 @@ def main(dsn):
     cur.execute("SELECT k FROM py_unique ORDER BY k")
     check("autocommit rows", cur.fetchall(), [(1,), (2,), (3,)])
 
+    # A named (server-side) cursor, as Django's QuerySet.iterator() uses:
+    # DECLARE … CURSOR, then FETCH FORWARD itersize at a time, then CLOSE.
+    conn.autocommit = False
+    cur.execute("INSERT INTO py_unique SELECT g FROM generate_series(10, 2509) AS g")
+    conn.commit()
+    named = conn.cursor(name="py_named")
+    named.itersize = 1000
+    named.execute("SELECT k FROM py_unique WHERE k >= %s ORDER BY k", (10,))
+    keys = [k for (k,) in named]
+    check("named cursor rows", (len(keys), keys[0], keys[-1]), (2500, 10, 2509))
+    check("named cursor description", [c.name for c in named.description], ["k"])
+    named.close()
+    conn.commit()
+    held = conn.cursor(name="py_held", withhold=True)
+    held.execute("SELECT k FROM py_unique ORDER BY k LIMIT 3")
+    conn.commit()  # WITH HOLD: the cursor outlives its transaction
+    check("held cursor after commit", held.fetchall(), [(1,), (2,), (3,)])
+    held.close()
+    conn.autocommit = True
+
     cur.close()
     conn.close()
     print("done", flush=True)

@@ -92,3 +92,20 @@ describe('LruMap (second chance)', () => {
     expect(lru.get(9_999)).toBe(9_999);
   });
 });
+
+describe('cursor commands', () => {
+  it('parses DECLARE, forward FETCH/MOVE and CLOSE; refuses binary cursors, cursors over writes and backward fetches', async () => {
+    await initParser();
+    const one = (sql: string) => parseSql(sql)[0];
+    expect(one('DECLARE "c1" CURSOR WITHOUT HOLD FOR SELECT id FROM t WHERE id > $1')).toMatchObject({
+      kind: 'cursor', paramCount: 1, cursor: { action: 'declare', name: 'c1', query: 'SELECT id FROM t WHERE id > $1', hold: false },
+    });
+    expect(one('DECLARE c CURSOR WITH HOLD FOR SELECT 1')?.cursor).toMatchObject({ action: 'declare', hold: true });
+    expect(one('FETCH FORWARD 2000 FROM "c1"')?.cursor).toEqual({ action: 'fetch', name: 'c1', count: 2000, move: false });
+    expect(one('MOVE 5 IN c')?.cursor).toEqual({ action: 'fetch', name: 'c', count: 5, move: true });
+    expect(one('CLOSE ALL')?.cursor).toEqual({ action: 'close', name: null });
+    for (const refused of ['DECLARE b BINARY CURSOR FOR SELECT 1', 'FETCH BACKWARD 1 FROM c', 'FETCH ABSOLUTE 3 FROM c', 'DECLARE w CURSOR FOR WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x']) {
+      expect(one(refused)?.kind).toBe('unsupported');
+    }
+  });
+});
