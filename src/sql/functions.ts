@@ -234,6 +234,13 @@ function arrayParamJson(text: string, elementType: string): string {
   return JSON.stringify(elements);
 }
 
+/** pg_sleep: blocks this thread (a read thread: statement_timeout or a cancel ends it by restarting the thread). */
+function sleepSeconds(seconds: number): string {
+  const ms = Math.min(Math.max(seconds, 0) * 1000, 2_147_483_647);
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  return '';
+}
+
 export function registerFunctions(db: Database.Database, env: FunctionEnvironment): void {
   const session = (): SessionInfo | undefined => env.context().session;
   // Read once: a user function may not run queries on its own connection.
@@ -241,6 +248,9 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
   const specs: Record<string, FunctionSpec> = {
     // Clock: the entry's time, constant within an entry as now() is within a transaction.
     pg_now: { fn: () => formatTimestamp(env.context().time, true) },
+    // The wall clock and sleeping: for reads only (the translator refuses them in anything replicated).
+    pg_clock_timestamp: { fn: () => formatTimestamp(Date.now(), true) },
+    pg_sleep: { fn: nullSafe((seconds) => sleepSeconds(toNumber(seconds))) },
     pg_localtimestamp: { fn: () => formatTimestamp(env.context().time, false) },
     pg_current_date: { fn: () => formatDate(env.context().time) },
     pg_sqlite_now: { fn: () => sqliteNow(env.context().time) },

@@ -89,6 +89,7 @@ const FUNCTION_TYPES: Readonly<Record<string, PgType>> = {
   starts_with: 'bool', json_build_object: 'json', jsonb_build_object: 'jsonb', json_build_array: 'json',
   jsonb_build_array: 'jsonb', json_agg: 'json', jsonb_agg: 'jsonb', sqrt: 'float8', ln: 'float8',
   exp: 'float8', power: 'float8', pow: 'float8', pi: 'float8', cbrt: 'float8', div: 'numeric',
+  clock_timestamp: 'timestamptz',
 };
 const SAME_AS_FIRST_ARG = new Set(['min', 'max', 'abs', 'coalesce', 'sum', 'round', 'floor', 'ceil', 'ceiling', 'trunc', 'sign', 'mod']);
 

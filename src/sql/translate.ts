@@ -90,6 +90,11 @@ const UNSUPPORTED_FUNCTIONS = new Set([
   'jsonb_set', 'jsonb_insert', 'json_populate_record', 'format', 'quote_ident', 'quote_literal', 'similar_to_escape',
 ]);
 
+/** Nondeterministic functions a plain read may use, and what runs them. */
+const READ_ONLY_FUNCTIONS: Readonly<Record<string, string>> = {
+  clock_timestamp: 'pg_clock_timestamp', pg_sleep: 'pg_sleep',
+};
+
 /** Postgres function → SQLite (or registered) function with the same meaning. */
 const FUNCTION_RENAMES: Readonly<Record<string, string>> = {
   now: 'pg_now', transaction_timestamp: 'pg_now', statement_timestamp: 'pg_now',
@@ -707,6 +712,9 @@ export class StatementTranslator implements TypeScope {
       throw new SqlError('42883', `function ${names.join('.')} does not exist`);
     }
     if (NONDETERMINISTIC_FUNCTIONS.has(name)) {
+      // A plain read runs on one node and is not replicated: the wall clock and sleeping are fine there.
+      const forReads = READ_ONLY_FUNCTIONS[name];
+      if (forReads !== undefined && this.parsed.kind === 'read') return makeFuncCall(forReads, asArray(this.rewrite(body['args'])));
       throw new SqlError('0A000', `function ${name}() is not deterministic and cannot be used in a replicated statement`);
     }
     const catalogArrayFunction = CATALOG_ARRAY_FUNCTIONS[name];

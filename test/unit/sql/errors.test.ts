@@ -100,8 +100,19 @@ describe('refusals', () => {
     expect(() => engine.execute(sql, [], CTX)).toThrow(expect.objectContaining({ code: '0A000', message: expect.stringContaining(construct) }));
   });
 
-  it.each(['SELECT clock_timestamp()', 'SELECT pg_sleep(1)', 'SELECT txid_current()', 'SELECT timeofday()'])(
-    '%s is refused before execution as non-deterministic', (sql) => {
-      expect(() => engine.translate(sql)).toThrow(expect.objectContaining({ code: '0A000', message: expect.stringContaining('not deterministic') }));
-    });
+  it.each([
+    'INSERT INTO parent (id, code) VALUES (9, clock_timestamp()::text)',
+    'UPDATE parent SET code = clock_timestamp()::text',
+    'DELETE FROM parent WHERE pg_sleep(0) IS NULL',
+    'SELECT txid_current()',
+    'SELECT timeofday()',
+  ])('%s is refused before execution as non-deterministic', (sql) => {
+    expect(() => engine.translate(sql)).toThrow(expect.objectContaining({ code: '0A000', message: expect.stringContaining('not deterministic') }));
+  });
+
+  it('lets a plain read, which runs on one node only, read the wall clock and sleep', () => {
+    const r = engine.execute('SELECT clock_timestamp() > now() AS later, pg_sleep(0.01) AS slept', [], CTX);
+    expect(r.fields?.map((f) => f.typeOid)).toEqual([16, 25]);
+    expect(r.rows).toEqual([[true, '']]);
+  });
 });
