@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { parseArrayLiteral } from './catalog-functions.js';
+import { addInterval, parseInterval } from './interval.js';
 import { coerceToPgType, formatDate, formatTimestamp, lookupPgType, parseDateTime, type StoredValue } from './pgtypes.js';
 import type { SeededRandom } from './prng.js';
 import { SqlError } from './types.js';
@@ -306,6 +307,15 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
         const n = toNumber(days);
         if (!Number.isInteger(n)) throw new SqlError('42883', 'operator does not exist: date + non-integer', { hint: 'Cast the number to integer.' });
         return formatDate(parseDateTime(toText(date), 'date') + n * DAY_MS);
+      }),
+      deterministic: true,
+    },
+    // timestamp ± interval (date + interval is a timestamp): the interval is text, see interval.ts.
+    pg_add_interval: {
+      fn: nullSafe((value, interval, sign, resultType) => {
+        const type = toText(resultType) === 'timestamptz' ? 'timestamptz' : 'timestamp';
+        const base = parseDateTime(toText(value), type);
+        return formatTimestamp(addInterval(base, parseInterval(toText(interval)), toNumber(sign) < 0 ? -1 : 1), type === 'timestamptz');
       }),
       deterministic: true,
     },

@@ -170,6 +170,8 @@ function operatorType(body: Record<string, unknown>, scope: TypeScope): PgType |
     return left === 'jsonb' ? 'jsonb' : 'json';
   }
   if (op === '^') return 'float8';
+  const shifted = intervalArithmetic(op, body);
+  if (shifted !== null) return intervalResultType(inferType(shifted.base, scope));
   const right = inferType(body['rexpr'], scope);
   if (body['lexpr'] === undefined) return right; // unary minus/plus
   const left = inferType(body['lexpr'], scope);
@@ -183,6 +185,31 @@ function operatorType(body: Record<string, unknown>, scope: TypeScope): PgType |
     return widest;
   }
   return null;
+}
+
+/** `interval '1 day'`, `'1 day'::interval`, `$1::interval`: the interval's text (a string constant or a parameter), else null. */
+export function intervalText(node: unknown): unknown {
+  const cast = bodyOf(node, 'TypeCast');
+  if (cast === null) return null;
+  const typeName = cast['typeName'] as Record<string, unknown> | undefined;
+  const names = nameList(typeName?.['names']);
+  if (names[names.length - 1] !== 'interval') return null;
+  const arg = cast['arg'];
+  return nodeTypeOf(arg) === 'A_Const' || nodeTypeOf(arg) === 'ParamRef' ? arg : null;
+}
+
+/** `x ± interval` or `interval + x`: x, the interval's text and the sign; null when the expression is not that. */
+export function intervalArithmetic(op: string, body: Record<string, unknown>): { readonly base: unknown; readonly interval: unknown; readonly sign: 1 | -1 } | null {
+  if ((op !== '+' && op !== '-') || body['lexpr'] === undefined) return null;
+  const right = intervalText(body['rexpr']);
+  if (right !== null) return { base: body['lexpr'], interval: right, sign: op === '-' ? -1 : 1 };
+  const left = op === '+' ? intervalText(body['lexpr']) : null;
+  return left === null ? null : { base: body['rexpr'], interval: left, sign: 1 };
+}
+
+/** date ± interval is a timestamp; timestamp ± interval a timestamp; timestamptz (and an untyped value, as now()) a timestamptz. */
+export function intervalResultType(base: PgType | null): 'timestamp' | 'timestamptz' {
+  return base === 'date' || base === 'timestamp' ? 'timestamp' : 'timestamptz';
 }
 
 const INTEGER_TYPES: ReadonlySet<PgType | null> = new Set<PgType | null>(['int2', 'int4', 'int8']);

@@ -11,7 +11,7 @@ import { CATALOG_ARRAY_FUNCTIONS, CATALOG_FUNCTION_NAMES } from './catalog-funct
 import { findCatalogTable, type CatalogTableDef } from './catalog-tables.js';
 import { resolveTypeName } from './catalog-types.js';
 import { emitDdl, type TableDependents } from './ddl.js';
-import { columnNameOf, dateOperatorType, inferType, typeNameType, type TypeScope } from './infer.js';
+import { columnNameOf, dateOperatorType, inferType, intervalArithmetic, intervalResultType, typeNameType, type TypeScope } from './infer.js';
 import type { ParsedStatement, SessionCommand, StatementKind, TransactionCommand } from './parse.js';
 import { ARRAY_TYPE_OIDS, coerceToPgType, lookupPgType, type PgType } from './pgtypes.js';
 import type { TableSchema } from './rebuild.js';
@@ -646,6 +646,8 @@ export class StatementTranslator implements TypeScope {
   }
 
   private rewriteOperator(op: string, body: JsonObject): unknown {
+    const shifted = intervalArithmetic(op, body);
+    if (shifted !== null) return this.rewriteIntervalArithmetic(shifted);
     const left = body['lexpr'] === undefined ? undefined : this.rewrite(body['lexpr']);
     const right = this.rewrite(body['rexpr']);
     if (left !== undefined && (op === '+' || op === '-')) {
@@ -667,6 +669,17 @@ export class StatementTranslator implements TypeScope {
         return this.rewriteLike({ ...body, lexpr: body['lexpr'] }, op.includes('*'), op.startsWith('!'));
       default: throw unsupported(`operator ${op}`);
     }
+  }
+
+  /** `x ± interval '…'`: x shifted on the calendar (interval.ts); paxosql has no interval values otherwise. */
+  private rewriteIntervalArithmetic(shifted: { readonly base: unknown; readonly interval: unknown; readonly sign: 1 | -1 }): unknown {
+    const baseType = inferType(shifted.base, this);
+    if (baseType !== null && baseType !== 'date' && baseType !== 'timestamp' && baseType !== 'timestamptz') {
+      throw unsupported(`${baseType} ± interval (only dates and timestamps take an interval)`);
+    }
+    if (bodyOf(shifted.interval, 'ParamRef') !== null) this.noteParamType(shifted.interval, 'text');
+    const resultType = intervalResultType(baseType);
+    return makeFuncCall('pg_add_interval', [this.rewrite(shifted.base), this.rewrite(shifted.interval), makeIntConst(shifted.sign), makeStringConst(resultType)]);
   }
 
   /** date ± integer and date - date, which SQLite would compute on the leading year. */

@@ -205,3 +205,25 @@ describe('array parameters', () => {
     engine.db.close();
   });
 });
+
+describe('interval arithmetic', () => {
+  it('shifts dates and timestamps by an interval literal or parameter, on the calendar as Postgres does', async () => {
+    const engine = await openEngine();
+    const run = (sql: string, params: SqlValue[] = []) => engine.execute(sql, params, CTX);
+    engine.executeBatch("CREATE TABLE ev (id int PRIMARY KEY, at timestamptz, plain timestamp, d date); INSERT INTO ev VALUES (1, '2024-01-31 10:00:00+00', '2024-01-31 10:00:00', '2024-01-31');", CTX);
+    const shifted = run("SELECT at + interval '1 month' AS a, plain + '1 day 2 hours'::interval AS b, d + interval '1 month' AS c, interval '1 week' + at AS e FROM ev");
+    expect(shifted.fields?.map((f) => f.typeOid)).toEqual([1184, 1114, 1114, 1184]); // date + interval is a timestamp
+    expect(shifted.rows).toEqual([['2024-02-29 10:00:00+00', '2024-02-01 12:00:00', '2024-02-29 00:00:00', '2024-02-07 10:00:00+00']]);
+    // now() is the statement's time, 2024-01-02 03:04:05.678 here.
+    expect(run("SELECT now() - interval '1 hour 30 minutes' AS x").rows).toEqual([['2024-01-02 01:34:05.678+00']]);
+    expect(run("SELECT id FROM ev WHERE at > now() + interval '28 days'").rows).toEqual([[1]]);
+    expect(run('SELECT at - $1::interval AS x FROM ev', ['90 minutes']).rows).toEqual([['2024-01-31 08:30:00+00']]);
+    expect(run("SELECT at + interval '2 days ago' AS x, at + interval '01:30' AS y, at + interval '1.5 days' AS z FROM ev").rows)
+      .toEqual([['2024-01-29 10:00:00+00', '2024-01-31 11:30:00+00', '2024-02-01 22:00:00+00']]);
+    expect(run("UPDATE ev SET at = at + interval '1 year' RETURNING at").rows).toEqual([['2025-01-31 10:00:00+00']]);
+    expect(() => run("SELECT at + interval 'soon' FROM ev")).toThrow(expect.objectContaining({ code: '22007' }));
+    expect(() => run("SELECT 1 + interval '1 day'")).toThrow(expect.objectContaining({ code: '0A000' }));
+    expect(() => run("SELECT interval '1 day'")).toThrow(expect.objectContaining({ code: '0A000' }));
+    engine.db.close();
+  });
+});
