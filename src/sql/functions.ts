@@ -128,6 +128,12 @@ function extreme(args: readonly Arg[], sign: 1 | -1): Arg {
   return best;
 }
 
+/** The first `limit` characters (code points, as Postgres counts them). */
+function truncateChars(text: string, limit: number): string {
+  const chars = [...text];
+  return chars.length <= limit ? text : chars.slice(0, limit).join('');
+}
+
 function castWithContext(env: FunctionEnvironment, value: Arg, typeName: Arg, mods: readonly Arg[]): StoredValue {
   const pgType = lookupPgType(String(typeName));
   if (pgType === null) throw new SqlError('42704', `type "${String(typeName)}" does not exist`);
@@ -264,6 +270,11 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
     pg_bool_text: { fn: nullSafe((value) => (Number(value) !== 0 ? 'true' : 'false')), deterministic: true },
     pg_array_json: { fn: nullSafe((array, elementType) => arrayParamJson(toText(array), toText(elementType))), deterministic: true },
     pg_cast: { fn: (value, typeName, ...mods) => castWithContext(env, value, typeName, mods), deterministic: true, varargs: true },
+    pg_cast_truncating: {
+      fn: (value, typeName, ...mods) => castWithContext(env, value === null ? null : truncateChars(toText(value), Number(mods[0])), typeName, mods),
+      deterministic: true,
+      varargs: true,
+    },
     pg_div: { fn: pgDivide, deterministic: true },
     pg_mod: { fn: pgModulo, deterministic: true },
     pg_div_int: { fn: nullSafe((a, b) => { const q = pgDivide(a, b); return typeof q === 'number' ? Math.trunc(q) : q; }), deterministic: true },

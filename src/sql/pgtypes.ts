@@ -401,11 +401,12 @@ export function coerceToPgType(
     case 'varchar': case 'bpchar': {
       const text = textOf(value);
       const limit = typmods[0] ?? (pgType === 'bpchar' ? 1 : undefined);
-      if (limit !== undefined && [...text].length > limit) {
-        const label = pgType === 'varchar' ? 'character varying' : 'character';
-        throw new SqlError('22001', `value too long for type ${label}(${limit})`);
-      }
-      return text;
+      const chars = [...text];
+      if (limit === undefined || chars.length <= limit) return text;
+      // As Postgres: what is too long only by trailing spaces is cut to fit.
+      if (/^ *$/.test(chars.slice(limit).join(''))) return chars.slice(0, limit).join('');
+      const label = pgType === 'varchar' ? 'character varying' : 'character';
+      throw new SqlError('22001', `value too long for type ${label}(${limit})`);
     }
     case 'bytea': return toBytea(value);
     case 'date': case 'timestamp': case 'timestamptz': return toDateTime(value, pgType, clock);

@@ -584,7 +584,9 @@ export class StatementTranslator implements TypeScope {
     if ((pgType === 'text' || pgType === 'varchar' || pgType === 'bpchar') && inferType(body['arg'], this) === 'bool') {
       arg = makeFuncCall('pg_bool_text', [arg]);
     }
-    return makeFuncCall('pg_cast', [arg, makeStringConst(pgType), ...typmods.map(makeIntConst)]);
+    // An explicit cast to varchar(n)/char(n) truncates, where storing into such a column refuses (22001).
+    const cast = (pgType === 'varchar' || pgType === 'bpchar') && typmods.length > 0 ? 'pg_cast_truncating' : 'pg_cast';
+    return makeFuncCall(cast, [arg, makeStringConst(pgType), ...typmods.map(makeIntConst)]);
   }
 
   /** Wraps a value stored into a typed column so it gets Postgres' input conversion. */

@@ -224,3 +224,14 @@ describe('ALTER TABLE … IF [NOT] EXISTS', () => {
     expect(() => run('ALTER TABLE t DROP COLUMN nope')).toThrow(expect.objectContaining({ code: '42703', message: 'column "nope" does not exist' }));
   });
 });
+
+describe('varchar(n) and char(n)', () => {
+  it('an explicit cast truncates; storing refuses what is too long, except trailing spaces, which are cut (as Postgres)', () => {
+    run('CREATE TABLE vc (v varchar(3), c char(2))');
+    expect(run("SELECT 'abcdef'::varchar(3) AS v, 'xyz'::char(2) AS c").rows).toEqual([['abc', 'xy']]);
+    run("INSERT INTO vc VALUES ('abc   ', 'ab ')");
+    expect(run('SELECT v, c FROM vc').rows).toEqual([['abc', 'ab']]);
+    expect(fails("INSERT INTO vc VALUES ('abcd', 'a')")).toBe('22001');
+    expect(fails("INSERT INTO vc VALUES ($1, 'a')".replace('$1', "'abc d'"))).toBe('22001');
+  });
+});
