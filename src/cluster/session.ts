@@ -18,7 +18,7 @@ import type {
 import { parseCopyStatement, type CopyStatement } from '../pgwire/copy.js';
 import { maintenanceInTransactionBlock, readOnlyTransaction } from '../sql/errors.js';
 import type { ExecContext } from '../sql/functions.js';
-import { commandName, initParser, parseSql, type CursorCommand, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
+import { commandName, initParser, parseSql, showColumnName, type CursorCommand, type ParsedStatement, type SessionCommand, type TransactionCommand } from '../sql/parse.js';
 import { SqlError, type FieldInfo, type QueryResult, type SqlValue } from '../sql/types.js';
 import type { ClusterNode } from './node.js';
 import type { Snapshot } from './snapshot-readers.js';
@@ -31,6 +31,8 @@ const STATUS_SETTING = 'paxosql.status';
 const CHECKSUM_SETTING = 'paxosql.checksum';
 
 /** Settings clients are told about (ParameterStatus) when they change. */
+/** TimeZone values that are UTC, which paxosql always uses. */
+const UTC_ZONES = /^(utc|gmt|z|zulu|etc\/(utc|gmt|uct|zulu)|uct|universal|[+-]?0+(:00)?|gmt[+-]?0)$/i;
 const REPORTED = new Set(['application_name', 'client_encoding', 'datestyle', 'timezone', 'intervalstyle', 'standard_conforming_strings']);
 const REPORTED_NAMES: Record<string, string> = { datestyle: 'DateStyle', timezone: 'TimeZone', intervalstyle: 'IntervalStyle' };
 
@@ -150,7 +152,7 @@ class ClusterSession implements SessionBackend {
     const handle: Handle = { sql, statement };
     if (statement?.kind === 'cursor') return this.describeCursorCommand(statement.cursor as CursorCommand, paramTypes, handle);
     if (statement === null || statement.kind === 'session' || statement.kind === 'transaction') {
-      return { paramTypes: paramTypes.map((t) => (t === 0 ? 25 : t)), fields: statement?.session?.action === 'show' ? [{ name: statement.session.name, typeOid: 25 }] : null, handle };
+      return { paramTypes: paramTypes.map((t) => (t === 0 ? 25 : t)), fields: statement?.session?.action === 'show' ? [{ name: showColumnName(statement.session.name), typeOid: 25 }] : null, handle };
     }
     const described = await this.node.describe(sql);
     const types = described.paramTypeOids.map((oid, i) => (paramTypes[i] !== undefined && paramTypes[i] !== 0 ? paramTypes[i] : oid === 0 ? 25 : oid));
@@ -521,6 +523,12 @@ class ClusterSession implements SessionBackend {
       return;
     }
     if (name === 'statement_timeout' && value !== null) parseDurationMs(name, value); // refuse a bad value at SET, as Postgres does
+    if (name === 'timezone' && value !== null && !UTC_ZONES.test(value.trim())) {
+      // Accepted (drivers set it, and it is reported back), but timestamps stay UTC: say so rather than mislead.
+      this.events.notice({
+        severity: 'WARNING', code: '01000', message: `paxosql reads and shows timestamps in UTC; TimeZone "${value}" is recorded but not applied`,
+      });
+    }
     if (name === 'client_encoding' && value !== null && !/^(utf-?8|unicode)$/i.test(value)) {
       throw new SqlError('0A000', `client_encoding "${value}" is not supported`, { hint: 'paxosql speaks UTF8 only.' });
     }

@@ -10,7 +10,7 @@ import { findCatalogTable, oidOfCatalogDeclaredType, pgTypeOfCatalogColumn, type
 import { maintenanceInTransactionBlock, toSqlError } from './errors.js';
 import { DEFAULT_SETTINGS, registerFunctions, type ExecContext } from './functions.js';
 import { LruMap } from './lru.js';
-import { initParser, parseSql, type ParsedStatement, type SessionCommand } from './parse.js';
+import { initParser, parseSql, showColumnName, type ParsedStatement, type SessionCommand } from './parse.js';
 import { rowidColumnTypes, type TableDependents } from './ddl.js';
 import { coerceToPgType, lookupPgType, numericScale, oidOfDeclaredType, oidOfRuntimeValue, PG_TYPE_OIDS, toPgValue, UNKNOWN_TYPE_OID, type PgType } from './pgtypes.js';
 import { SeededRandom } from './prng.js';
@@ -405,7 +405,7 @@ export class SqlEngine {
     if (command.name === 'all') return this.showAll(ctx);
     const value = this.settingValue(command.name, ctx);
     if (value === undefined) throw new SqlError('42704', `unrecognized configuration parameter "${command.name}"`);
-    return { command: 'SHOW', rowCount: 1, fields: [{ name: command.name, typeOid: PG_TYPE_OIDS.text }], rows: [[value]] };
+    return { command: 'SHOW', rowCount: 1, fields: [{ name: showColumnName(command.name), typeOid: PG_TYPE_OIDS.text }], rows: [[value]] };
   }
 
   private settingValue(name: string, ctx: ExecContext): string | undefined {
@@ -428,7 +428,7 @@ function sessionFacts(ctx: ExecContext): SessionFacts {
 
 function showFields(command: SessionCommand): FieldInfo[] {
   if (command.action !== 'show') return [{ name: '', typeOid: UNKNOWN_TYPE_OID }];
-  if (command.name !== 'all') return [{ name: command.name, typeOid: PG_TYPE_OIDS.text }];
+  if (command.name !== 'all') return [{ name: showColumnName(command.name), typeOid: PG_TYPE_OIDS.text }];
   return ['name', 'setting', 'description'].map((name) => ({ name, typeOid: PG_TYPE_OIDS.text }));
 }
 

@@ -42,6 +42,13 @@ export type CursorCommand =
   /** `name` null: CLOSE ALL. */
   | { readonly action: 'close'; readonly name: string | null };
 
+/** SHOW names its column as Postgres spells the parameter (SHOW timezone → "TimeZone"). */
+const MIXED_CASE_SETTINGS: Readonly<Record<string, string>> = { timezone: 'TimeZone', datestyle: 'DateStyle', intervalstyle: 'IntervalStyle' };
+
+export function showColumnName(name: string): string {
+  return MIXED_CASE_SETTINGS[name.toLowerCase()] ?? name;
+}
+
 export interface ParsedStatement {
   /** The statement's own text, sliced from the input. */
   readonly text: string;

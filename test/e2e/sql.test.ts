@@ -326,6 +326,19 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('SET TIME ZONE to anything but UTC warns that timestamps stay UTC', async () => {
+    const c = await cluster.client(1);
+    const notices: string[] = [];
+    c.on('notice', (n) => notices.push(`${n.severity ?? ''} ${n.message ?? ''}`));
+    await c.query("SET TIME ZONE 'UTC'");
+    await c.query('SET timezone = 0');
+    expect(notices).toEqual([]);
+    await c.query("SET TIME ZONE 'America/New_York'");
+    expect((await c.query('SHOW TimeZone')).rows).toEqual([{ TimeZone: 'America/New_York' }]);
+    expect(notices).toEqual([expect.stringMatching(/^WARNING .*UTC.*America\/New_York/)]);
+    await c.end();
+  });
+
   it('cursors: DECLARE, FETCH and MOVE forward, CLOSE; closed at the end of their transaction unless WITH HOLD', async () => {
     await cluster.query(1, 'CREATE TABLE cur (id int PRIMARY KEY)');
     await cluster.query(1, 'INSERT INTO cur SELECT g FROM generate_series(1, 10) AS g');
