@@ -543,7 +543,7 @@ export class StatementTranslator implements TypeScope {
     if (body['intoClause'] !== undefined) throw unsupported('SELECT INTO');
     const distinct = asArray(body['distinctClause']);
     if (distinct.length > 0 && !(distinct.length === 1 && isObject(distinct[0]) && Object.keys(distinct[0]).length === 0)) {
-      throw unsupported('DISTINCT ON');
+      return this.rewriteSelectBody(this.distinctOnAsWindow(body, distinct));
     }
     if (body['limitOption'] === 'LIMIT_OPTION_WITH_TIES') throw unsupported('FETCH ... WITH TIES');
     // Row locks (FOR UPDATE/SHARE) are implied: all writes are serialized through the log.
@@ -560,6 +560,70 @@ export class StatementTranslator implements TypeScope {
       else delete out[side];
     }
     return out;
+  }
+
+  /**
+   * SELECT DISTINCT ON (keys) … ORDER BY … keeps the first row of each group of
+   * equal keys in ORDER BY's order. SQLite has no DISTINCT ON, so: number the
+   * rows of each group in that order (row_number() OVER (PARTITION BY keys
+   * ORDER BY …)) in a subquery, keep number 1, and sort and limit outside.
+   */
+  private distinctOnAsWindow(body: JsonObject, keys: readonly unknown[]): JsonObject {
+    const targets = this.distinctOnTargets(body);
+    const names = targets.map((t) => columnNameOf(t));
+    if (new Set(names).size !== names.length) throw unsupported('DISTINCT ON with two output columns of the same name');
+    // ORDER BY and DISTINCT ON may name an output column by position or alias; the subquery needs the expression.
+    const expressionOf = (node: unknown): unknown => {
+      const position = bodyOf(node, 'A_Const');
+      const ival = position === null ? undefined : bodyOf(position, 'ival')?.['ival'];
+      if (typeof ival === 'number') return bodyOf(targets[ival - 1], 'ResTarget')?.['val'] ?? node;
+      const fields = asArray(bodyOf(node, 'ColumnRef')?.['fields']).map((f) => stringNodeValue(f));
+      const alias = fields.length === 1 ? targets.find((t) => str(bodyOf(t, 'ResTarget')?.['name']) === fields[0]) : undefined;
+      return alias === undefined ? node : bodyOf(alias, 'ResTarget')?.['val'];
+    };
+    const sorts = asArray(body['sortClause']).map((sort) => bodyOf(sort, 'SortBy') ?? {});
+    const orderClause = sorts.map((sort) => ({ SortBy: { ...sort, node: expressionOf(sort['node']) } }));
+    const rowNumber = {
+      FuncCall: {
+        funcname: [makeString('row_number')],
+        over: { partitionClause: keys.map(expressionOf), ...(orderClause.length > 0 ? { orderClause } : {}), frameOptions: 1058 },
+        funcformat: 'COERCE_EXPLICIT_CALL',
+      },
+    };
+    const inner: JsonObject = {
+      ...body,
+      distinctClause: undefined,
+      sortClause: undefined,
+      limitCount: undefined,
+      limitOffset: undefined,
+      limitOption: 'LIMIT_OPTION_DEFAULT',
+      targetList: [
+        ...targets.map((t, i) => ({ ResTarget: { name: names[i], val: bodyOf(t, 'ResTarget')?.['val'] } })),
+        { ResTarget: { name: '__paxosql_rn', val: rowNumber } },
+        ...orderClause.map((sort, i) => ({ ResTarget: { name: `__paxosql_o${i}`, val: sort.SortBy.node } })),
+      ],
+    };
+    return {
+      targetList: names.map((name) => ({ ResTarget: { name, val: makeColumnRef(name) } })),
+      fromClause: [{ RangeSubselect: { subquery: { SelectStmt: inner }, alias: { aliasname: '__paxosql_distinct' } } }],
+      whereClause: { A_Expr: { kind: 'AEXPR_OP', name: [makeString('=')], lexpr: makeColumnRef('__paxosql_rn'), rexpr: makeIntConst(1) } },
+      ...(orderClause.length > 0 ? { sortClause: orderClause.map((sort, i) => ({ SortBy: { ...sort.SortBy, node: makeColumnRef(`__paxosql_o${i}`) } })) } : {}),
+      limitCount: body['limitCount'],
+      limitOffset: body['limitOffset'],
+      limitOption: body['limitOption'] ?? 'LIMIT_OPTION_DEFAULT',
+      op: 'SETOP_NONE',
+    };
+  }
+
+  /** The SELECT list, with `*` over one table spelled out (the subquery must name every column). */
+  private distinctOnTargets(body: JsonObject): unknown[] {
+    const targets = asArray(body['targetList']);
+    if (!targets.some(isStarTarget)) return targets;
+    const from = asArray(body['fromClause']);
+    const table = from.length === 1 && targets.length === 1 ? bodyOf(from[0], 'RangeVar') : null;
+    const columns = table === null ? null : this.schema.columnsOf(this.relationName(table));
+    if (columns === null) throw unsupported('DISTINCT ON with * over anything but one table');
+    return columns.map((c) => ({ ResTarget: { val: makeColumnRef(c.name) } }));
   }
 
   private rewriteSortBy(body: JsonObject): JsonObject {

@@ -106,7 +106,6 @@ const REFUSED: readonly [string, string][] = [
   ['SELECT ARRAY[1, 2]', 'ARRAY'],
   ["SELECT nextval('some_seq')", 'nextval'],
   ['SELECT txid_current()', 'txid_current'],
-  ['SELECT DISTINCT ON (v) v FROM d_serial', 'DISTINCT ON'],
   ['CREATE TEMP TABLE d_tmp (a int)', 'temporary tables'],
   ['SELECT s.one FROM d_serial, LATERAL (SELECT 1 AS one) s', 'LATERAL'],
   ['CREATE TABLE d_arr (a int[])', 'int4[]'],

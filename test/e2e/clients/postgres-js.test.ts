@@ -93,7 +93,7 @@ describe('postgres.js', () => {
       await expect(one`SELECT * FROM pj_nope WHERE x = ${1}`).rejects.toMatchObject({ code: '42P01' });
       await expect(one`SELECT id FROM pj_parse WHERE nope = ${1}`).rejects.toMatchObject({ code: '42703' });
       // Unsupported features are refused with 0A000 at Parse/Describe too.
-      await expect(one`SELECT DISTINCT ON (id) id FROM pj_parse WHERE n = ${1}`).rejects.toMatchObject({ code: '0A000' });
+      await expect(one`SELECT id FROM pj_parse WHERE n::text SIMILAR TO ${'1%'}`).rejects.toMatchObject({ code: '0A000' });
       await expect(one`SELECT ${'1 day'}::interval AS i`).rejects.toMatchObject({ code: '0A000' });
       // Inside a transaction the failure rolls it back.
       await expect(one.begin(async (tx) => {

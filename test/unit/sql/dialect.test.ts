@@ -227,3 +227,20 @@ describe('interval arithmetic', () => {
     engine.db.close();
   });
 });
+
+describe('DISTINCT ON', () => {
+  it('keeps the first row of each group in ORDER BY order, with *, aliases, positions, joins and LIMIT', async () => {
+    const engine = await openEngine();
+    const rows = (sql: string) => engine.execute(sql, [], CTX).rows;
+    engine.executeBatch("CREATE TABLE ev (id int PRIMARY KEY, usr int, at int, what text); INSERT INTO ev VALUES (1, 1, 10, 'a'), (2, 1, 30, 'b'), (3, 2, 20, 'c'), (4, 2, 5, 'd'), (5, 3, 1, 'e');", CTX);
+    const latest = engine.execute('SELECT DISTINCT ON (usr) * FROM ev ORDER BY usr, at DESC', [], CTX);
+    expect(latest.fields?.map((f) => f.name)).toEqual(['id', 'usr', 'at', 'what']);
+    expect(latest.rows).toEqual([[2, 1, 30, 'b'], [3, 2, 20, 'c'], [5, 3, 1, 'e']]);
+    expect(rows('SELECT DISTINCT ON (usr) usr, what AS latest FROM ev ORDER BY usr, at DESC LIMIT 2')).toEqual([[1, 'b'], [2, 'c']]);
+    expect(rows('SELECT DISTINCT ON (1) usr, at FROM ev ORDER BY 1, 2')).toEqual([[1, 10], [2, 5], [3, 1]]);
+    expect(rows('SELECT DISTINCT ON (e.usr) e.id FROM ev e JOIN ev f ON f.id = e.id ORDER BY e.usr, e.at')).toEqual([[1], [4], [5]]);
+    expect(rows('SELECT DISTINCT ON (usr) usr FROM ev ORDER BY usr')).toEqual([[1], [2], [3]]);
+    expect(rows('SELECT count(*) FROM (SELECT DISTINCT ON (usr) id FROM ev) q')).toEqual([[3n]]); // no ORDER BY: any row of each group
+    engine.db.close();
+  });
+});

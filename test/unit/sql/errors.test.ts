@@ -89,7 +89,7 @@ describe('refusals', () => {
     ["SELECT '1 day'::interval", 'interval'],
     ['LISTEN channel', 'LISTEN'],
     ["SELECT nextval('s')", 'nextval'],
-    ['SELECT DISTINCT ON (id) id FROM parent', 'DISTINCT ON'],
+    ['SELECT p.id FROM parent p, LATERAL (SELECT 1 AS one) s', 'LATERAL'],
     ['CREATE TEMP TABLE t (x int)', 'temporary'],
     ['CREATE TABLE t (x int[])', 'int4[]'],
     ['DROP TABLE parent CASCADE', 'CASCADE'],
