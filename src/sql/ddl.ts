@@ -12,6 +12,8 @@ import { SqlError } from './types.js';
 export interface DdlTranslation {
   readonly steps: readonly TranslatedStep[];
   readonly tag: string;
+  /** Answered `SELECT n` with the rows the last step wrote, as Postgres answers CREATE TABLE AS. */
+  readonly countsRows?: true;
 }
 
 /** The objects that depend on a table. */
@@ -22,7 +24,7 @@ export interface TableDependents {
   readonly views: readonly string[];
 }
 
-type Translator = Pick<StatementTranslator, 'rewrite' | 'emit' | 'relationName' | 'coerceToColumn' | 'schema'>;
+type Translator = Pick<StatementTranslator, 'rewrite' | 'emit' | 'relationName' | 'coerceToColumn' | 'schema' | 'selectColumns'>;
 
 /** Emits SQLite statements for a DDL node, or null when the node is not DDL this layer knows. */
 export function emitDdl(type: string, body: JsonObject, translator: Translator): DdlTranslation | null {
@@ -30,6 +32,7 @@ export function emitDdl(type: string, body: JsonObject, translator: Translator):
     case 'CreateStmt': return { steps: [{ sql: createTable(body, translator) }], tag: 'CREATE TABLE' };
     case 'IndexStmt': return { steps: [{ sql: createIndex(body, translator) }], tag: 'CREATE INDEX' };
     case 'ViewStmt': return { steps: createView(body, translator), tag: 'CREATE VIEW' };
+    case 'CreateTableAsStmt': return { steps: createTableAs(body, translator), tag: 'SELECT', countsRows: true };
     case 'DropStmt': return dropObjects(body, translator);
     case 'TruncateStmt': return { steps: truncate(body, translator), tag: 'TRUNCATE TABLE' };
     case 'AlterTableStmt': return { steps: alterTable(body, translator), tag: 'ALTER TABLE' };
@@ -258,6 +261,39 @@ function indexElement(element: JsonObject, translator: Translator): string {
   // Postgres' default: NULLS LAST ascending, NULLS FIRST descending.
   const nullsSql = nulls === 'SORTBY_NULLS_FIRST' ? ' NULLS FIRST' : nulls === 'SORTBY_NULLS_LAST' ? ' NULLS LAST' : '';
   return `${target}${descending ? ' DESC' : ''}${nullsSql}`;
+}
+
+/**
+ * CREATE TABLE … AS SELECT: a table with the query's column names and
+ * Postgres types (each must be known: a column, a typed expression, or a
+ * cast), then the query's rows inserted — one statement, atomic.
+ */
+function createTableAs(body: JsonObject, translator: Translator): TranslatedStep[] {
+  if (body['objtype'] !== 'OBJECT_TABLE') throw unsupported('CREATE MATERIALIZED VIEW');
+  const into = isObject(body['into']) ? body['into'] : {};
+  if (into['onCommit'] !== undefined && into['onCommit'] !== 'ONCOMMIT_NOOP') throw unsupported('ON COMMIT');
+  const rel = isObject(into['rel']) ? into['rel'] : {};
+  if (rel['relpersistence'] === 't') throw unsupported('temporary tables');
+  const table = translator.relationName(rel);
+  if (translator.schema.columnsOf(table) !== null) {
+    if (body['if_not_exists'] === true) return []; // as Postgres: a notice, nothing created
+    throw new SqlError('42P07', `relation "${table}" already exists`);
+  }
+  const hints = translator.selectColumns(body['query']);
+  if (hints === null) throw unsupported('CREATE TABLE AS with this query (name its columns)');
+  const names = nameList(into['colNames']);
+  if (names.length > hints.length) throw new SqlError('42601', 'too many column names were specified');
+  const columns = hints.map((hint, i) => {
+    const name = names[i] ?? hint.name;
+    if (hint.pgType === null) {
+      throw new SqlError('0A000', `CREATE TABLE AS cannot tell the type of column "${name}"`, { hint: `Cast it in the query: (expression)::type AS ${name}.` });
+    }
+    return `${quoteIdent(name)} ${declaredTypeName(hint.pgType, [])}`;
+  });
+  const create = { sql: `CREATE TABLE ${quoteIdent(table)} (${columns.join(', ')})` };
+  if (into['skipData'] === true) return [create];
+  const query = translator.emit(translator.rewrite(body['query']));
+  return [create, { sql: `INSERT INTO ${quoteIdent(table)} ${query}` }];
 }
 
 function createView(body: JsonObject, translator: Translator): TranslatedStep[] {

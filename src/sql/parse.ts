@@ -126,7 +126,7 @@ function syntaxError(error: unknown): SqlError {
 // Classification.
 
 const DDL_NODES = new Set([
-  'CreateStmt', 'AlterTableStmt', 'DropStmt', 'IndexStmt', 'ViewStmt', 'TruncateStmt', 'RenameStmt',
+  'CreateStmt', 'CreateTableAsStmt', 'AlterTableStmt', 'DropStmt', 'IndexStmt', 'ViewStmt', 'TruncateStmt', 'RenameStmt',
 ]);
 const WRITE_NODES = new Set(['InsertStmt', 'UpdateStmt', 'DeleteStmt']);
 

@@ -193,7 +193,8 @@ export class StatementTranslator implements TypeScope {
       default: {
         const ddl = emitDdl(type, body, this);
         if (ddl === null) throw unsupported(`statement ${type.replace(/Stmt$/, '').toUpperCase()}`);
-        return this.result({ steps: ddl.steps, tag: { type: 'fixed', tag: ddl.tag }, returnsRows: false, resultColumns: null });
+        const tag: CommandTagSpec = ddl.countsRows === true ? { type: 'rows', verb: 'SELECT' } : { type: 'fixed', tag: ddl.tag };
+        return this.result({ steps: ddl.steps, tag, returnsRows: false, resultColumns: null });
       }
     }
   }
@@ -254,6 +255,14 @@ export class StatementTranslator implements TypeScope {
       printOidAliasColumns(bodyOf(rewritten, 'SelectStmt'), resultColumns);
     }
     return this.result({ steps: [{ sql: this.emit(rewritten) }], tag: { type: 'rows', verb: 'SELECT' }, returnsRows: true, resultColumns });
+  }
+
+  /** Column names and types of a query (a SelectStmt node), or null when they cannot be told before running it. */
+  selectColumns(query: unknown): ResultColumnHint[] | null {
+    const body = selectBody(query);
+    if (body === null) return null;
+    if (isSetOperation(body) || asArray(body['valuesLists']).length > 0) return this.resultColumnsOfSelect(body);
+    return this.hintsOfTargets(this.targetsWithStarSpelledOut(body, 'CREATE TABLE AS'));
   }
 
   /** Column names and types of a SELECT, from its leftmost simple branch. */
@@ -569,7 +578,7 @@ export class StatementTranslator implements TypeScope {
    * ORDER BY …)) in a subquery, keep number 1, and sort and limit outside.
    */
   private distinctOnAsWindow(body: JsonObject, keys: readonly unknown[]): JsonObject {
-    const targets = this.distinctOnTargets(body);
+    const targets = this.targetsWithStarSpelledOut(body, 'DISTINCT ON');
     const names = targets.map((t) => columnNameOf(t));
     if (new Set(names).size !== names.length) throw unsupported('DISTINCT ON with two output columns of the same name');
     // ORDER BY and DISTINCT ON may name an output column by position or alias; the subquery needs the expression.
@@ -615,14 +624,14 @@ export class StatementTranslator implements TypeScope {
     };
   }
 
-  /** The SELECT list, with `*` over one table spelled out (the subquery must name every column). */
-  private distinctOnTargets(body: JsonObject): unknown[] {
+  /** The SELECT list, with `*` over one table spelled out (where every column must be named: DISTINCT ON, CREATE TABLE AS). */
+  private targetsWithStarSpelledOut(body: JsonObject, construct: string): unknown[] {
     const targets = asArray(body['targetList']);
     if (!targets.some(isStarTarget)) return targets;
     const from = asArray(body['fromClause']);
     const table = from.length === 1 && targets.length === 1 ? bodyOf(from[0], 'RangeVar') : null;
     const columns = table === null ? null : this.schema.columnsOf(this.relationName(table));
-    if (columns === null) throw unsupported('DISTINCT ON with * over anything but one table');
+    if (columns === null) throw unsupported(`${construct} with * over anything but one table`);
     return columns.map((c) => ({ ResTarget: { val: makeColumnRef(c.name) } }));
   }
 

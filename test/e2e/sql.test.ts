@@ -326,6 +326,17 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('CREATE TABLE AS goes through the log: every node has the table and its rows', async () => {
+    await cluster.query(2, 'CREATE TABLE ctas_src (id int PRIMARY KEY, v text)');
+    await cluster.query(2, "INSERT INTO ctas_src VALUES (1, 'a'), (2, 'b')");
+    const r = await cluster.query(1, 'CREATE TABLE ctas_copy AS SELECT id, upper(v) AS v FROM ctas_src');
+    expect(r.command).toBe('SELECT');
+    expect(r.rowCount).toBe(2);
+    for (const id of cluster.ids) {
+      expect((await cluster.query<{ id: number; v: string }>(id, 'SELECT id, v FROM ctas_copy ORDER BY id')).rows).toEqual([{ id: 1, v: 'A' }, { id: 2, v: 'B' }]);
+    }
+  });
+
   it('SET TIME ZONE to anything but UTC warns that timestamps stay UTC', async () => {
     const c = await cluster.client(1);
     const notices: string[] = [];

@@ -235,3 +235,21 @@ describe('varchar(n) and char(n)', () => {
     expect(fails("INSERT INTO vc VALUES ($1, 'a')".replace('$1', "'abc d'"))).toBe('22001');
   });
 });
+
+describe('CREATE TABLE AS', () => {
+  it("creates a table with the query's names and Postgres types and fills it, atomically; WITH NO DATA, IF NOT EXISTS, column names", () => {
+    engine.executeBatch("CREATE TABLE src (id int PRIMARY KEY, v text, n numeric(10,2)); INSERT INTO src VALUES (1, 'a', 1.5), (2, 'b', 2.25), (3, 'c', NULL);", CTX);
+    expect(run('CREATE TABLE big AS SELECT id, v AS label, n * 2 AS dbl FROM src WHERE id > 1').command).toBe('SELECT 2');
+    expect(run('SELECT * FROM big ORDER BY id').rows).toEqual([[2, 'b', '4.5'], [3, 'c', null]]);
+    expect(run("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'big' ORDER BY ordinal_position").rows)
+      .toEqual([['id', 'integer'], ['label', 'text'], ['dbl', 'numeric']]);
+    expect(run('CREATE TABLE copy AS SELECT * FROM src').command).toBe('SELECT 3');
+    expect(run('CREATE TABLE shape (a, b) AS SELECT id, v FROM src WITH NO DATA').command).toBe('SELECT 0');
+    expect(run('SELECT * FROM shape').fields?.map((f) => f.name)).toEqual(['a', 'b']);
+    expect(run('CREATE TABLE IF NOT EXISTS big AS SELECT 1 AS x').command).toBe('SELECT 0');
+    expect(fails('CREATE TABLE big AS SELECT 1 AS x')).toBe('42P07');
+    expect(fails('CREATE TABLE untyped AS SELECT NULL AS x')).toBe('0A000');
+    expect(fails('CREATE TABLE bad AS SELECT 1 / 0 AS x')).toBe('22012');
+    expect(fails('SELECT * FROM bad')).toBe('42P01'); // the failed statement left no table behind
+  });
+});
