@@ -88,6 +88,7 @@ function parseCopyOptions(text: string): CopyFormat {
     switch (token.word) {
       case 'format':
         if (nextWord === 'csv' || nextWord === 'text') format = nextWord;
+        else if (nextWord === 'binary') throw new SqlError('0A000', 'COPY … (FORMAT binary) is not supported', { hint: 'Use FORMAT text or csv.' });
         else throw new SqlError('42601', `COPY format "${nextWord ?? literal ?? ''}" not recognized`);
         i++;
         break;

@@ -60,6 +60,7 @@ function createTable(body: JsonObject, translator: Translator): string {
   checkStorageParameters(asArray(body['options']));
   const table = translator.relationName(body['relation']);
   const elements = asArray(body['tableElts']);
+  if (elements.some((e) => bodyOf(e, 'TableLikeClause') !== null)) throw unsupported('CREATE TABLE … (LIKE other_table)');
   const tableConstraints = elements.map((e) => bodyOf(e, 'Constraint')).filter((c): c is JsonObject => c !== null);
   const columns = elements.map((e) => bodyOf(e, 'ColumnDef')).filter((c): c is JsonObject => c !== null);
   const singleKey = singleColumnPrimaryKey(tableConstraints);

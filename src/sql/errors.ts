@@ -1,6 +1,7 @@
 // SQLite errors → Postgres SQLSTATEs, with Postgres-like messages so clients and ORMs
 // that match on codes (unique violation, undefined table, …) behave as with Postgres.
 
+import { isStackOverflow, stackDepthExceeded } from './parse.js';
 import { REBUILD_TABLE_PREFIX } from './rebuild.js';
 import { SqlError } from './types.js';
 
@@ -95,6 +96,7 @@ export function toSqlError(error: unknown): SqlError {
     }
     return new SqlError('XX000', error.message, { detail: error.code });
   }
+  if (isStackOverflow(error)) return stackDepthExceeded();
   if (error instanceof RangeError) return new SqlError('22003', error.message);
   const message = error instanceof Error ? error.message : String(error);
   return new SqlError('XX000', message);

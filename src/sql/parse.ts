@@ -119,7 +119,17 @@ function parseUncached(sql: string): readonly ParsedStatement[] {
 
 function syntaxError(error: unknown): SqlError {
   const message = error instanceof Error ? error.message : String(error);
+  if (isStackOverflow(error)) return stackDepthExceeded();
   return new SqlError('42601', message);
+}
+
+/** A statement nested too deeply for the parser or the translator to recurse through (Postgres: 54001). */
+export function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack size exceeded/i.test(error.message);
+}
+
+export function stackDepthExceeded(): SqlError {
+  return new SqlError('54001', 'stack depth limit exceeded', { hint: 'The statement nests too deeply: simplify it (e.g. a long chain of operators).' });
 }
 
 // ---------------------------------------------------------------------------

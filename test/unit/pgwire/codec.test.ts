@@ -198,6 +198,7 @@ describe('COPY data', () => {
     expect(parseCopyStatement('COPY t FROM STDIN WITH (FREEZE ON)')).toMatchObject({ direction: 'from-stdin', table: 't' });
     expect(parseCopyStatement("COPY t FROM '/etc/passwd'")).toBeUndefined();
     expect(parseCopyStatement('SELECT 1')).toBeUndefined();
-    expect(() => parseCopyStatement('COPY t FROM STDIN (FORMAT binary)')).toThrow(SqlError);
+    expect(() => parseCopyStatement('COPY t FROM STDIN (FORMAT binary)')).toThrow(expect.objectContaining({ code: '0A000' }));
+    expect(() => parseCopyStatement('COPY t FROM STDIN (FORMAT xml)')).toThrow(expect.objectContaining({ code: '42601' }));
   });
 });

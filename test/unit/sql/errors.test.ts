@@ -53,6 +53,8 @@ describe('SQLSTATE mapping', () => {
     ['ALTER TABLE parent ADD COLUMN d text NOT NULL', '23502'], // parent has a row
     ['ALTER TABLE child DROP COLUMN id', '0A000'],
     [`SELECT 1 ${'UNION ALL SELECT 1 '.repeat(1000)}`, '54000'],
+    [`SELECT ${Array(20_000).fill('1').join(' + ')}`, '54001'], // nests deeper than the parser recurses
+    ['CREATE TABLE shaped (LIKE parent)', '0A000'],
   ])('what SQLite refuses in its own words gets a SQLSTATE: %s → %s', (sql, code) => {
     expect(codeOf(sql)).toBe(code);
   });
