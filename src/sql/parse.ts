@@ -144,7 +144,11 @@ export function classifyStatement(ast: JsonObject, text: string): ParsedStatemen
   const nodeType = nodeTypeOf(ast) ?? 'unknown';
   const paramCount = highestParam(ast);
   const base = { text, ast, nodeType, paramCount };
-  if (nodeType === 'SelectStmt') return { ...base, kind: containsWrite(ast) ? 'write' : 'read' };
+  if (nodeType === 'SelectStmt') {
+    // SELECT … INTO new_table is CREATE TABLE new_table AS SELECT ….
+    if (bodyOf(ast, nodeType)?.['intoClause'] !== undefined) return { ...base, kind: 'ddl' };
+    return { ...base, kind: containsWrite(ast) ? 'write' : 'read' };
+  }
   if (WRITE_NODES.has(nodeType)) return { ...base, kind: 'write' };
   if (DDL_NODES.has(nodeType)) return { ...base, kind: 'ddl' };
   if (nodeType === 'TransactionStmt') {

@@ -184,7 +184,9 @@ export class StatementTranslator implements TypeScope {
     collectTables(ast, this.tablesInScope);
     this.catalogMode = referencesCatalog(ast);
     switch (type) {
-      case 'SelectStmt': return this.translateSelect(ast, body);
+      case 'SelectStmt':
+        if (body['intoClause'] !== undefined) return this.translateSelectInto(body);
+        return this.translateSelect(ast, body);
       case 'InsertStmt': return this.translateInsert(body);
       case 'UpdateStmt': return this.translateUpdate(body);
       case 'DeleteStmt': return this.translateDelete(body);
@@ -246,6 +248,14 @@ export class StatementTranslator implements TypeScope {
 
   // -------------------------------------------------------------------------
   // Statements.
+
+  /** SELECT … INTO t: CREATE TABLE t AS SELECT … (without the INTO). */
+  private translateSelectInto(body: JsonObject): TranslatedStatement {
+    const { intoClause: into, ...select } = body;
+    const ddl = emitDdl('CreateTableAsStmt', { query: { SelectStmt: select }, into, objtype: 'OBJECT_TABLE' }, this);
+    if (ddl === null) throw unsupported('SELECT INTO');
+    return this.result({ steps: ddl.steps, tag: { type: 'rows', verb: 'SELECT' }, returnsRows: false, resultColumns: null });
+  }
 
   private translateSelect(ast: JsonObject, body: JsonObject): TranslatedStatement {
     const resultColumns = this.resultColumnsOfSelect(body);

@@ -251,5 +251,8 @@ describe('CREATE TABLE AS', () => {
     expect(fails('CREATE TABLE untyped AS SELECT NULL AS x')).toBe('0A000');
     expect(fails('CREATE TABLE bad AS SELECT 1 / 0 AS x')).toBe('22012');
     expect(fails('SELECT * FROM bad')).toBe('42P01'); // the failed statement left no table behind
+    // SELECT … INTO is the same statement.
+    expect(run('SELECT id, v INTO picked FROM src WHERE id = 1').command).toBe('SELECT 1');
+    expect(run('SELECT * FROM picked').rows).toEqual([[1, 'a']]);
   });
 });
