@@ -180,6 +180,10 @@ class ClusterSession implements SessionBackend {
     return this.tx === 'idle' ? 'I' : this.tx === 'open' ? 'T' : 'E';
   }
 
+  statementFailed(): void {
+    if (this.tx === 'open') this.tx = 'failed';
+  }
+
   cancel(): void {
     this.running?.abort();
   }
@@ -198,6 +202,16 @@ class ClusterSession implements SessionBackend {
   // -------------------------------------------------------------------------
 
   private async run(statement: ParsedStatement, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    try {
+      return await this.runStatement(statement, sql, params);
+    } catch (error) {
+      // As in Postgres, any statement that fails inside a transaction aborts it (25P02 until ROLLBACK).
+      if (this.tx === 'open') this.tx = 'failed';
+      throw error;
+    }
+  }
+
+  private async runStatement(statement: ParsedStatement, sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
     if (statement.kind === 'transaction') return this.transactionControl(statement.transaction as TransactionCommand, sql, params);
     if (this.tx === 'failed') throw abortedError();
     if (statement.kind === 'write' || statement.kind === 'ddl') this.requireWritable(commandName(statement));

@@ -124,6 +124,12 @@ export interface SessionBackend {
    * execute) should move it to 'E' until ROLLBACK.
    */
   transactionStatus(): TransactionStatus;
+  /**
+   * A message failed outside prepare and execute (a Bind whose parameters do
+   * not decode, a portal that does not exist): as any error does in Postgres,
+   * it aborts an open transaction.
+   */
+  statementFailed(): void;
   /** A CancelRequest arrived for this session: abort the running statement with 57014 if possible. */
   cancel(): void;
   /** The connection ended: roll back any open transaction and release resources. */

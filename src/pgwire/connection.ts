@@ -508,7 +508,10 @@ export class Connection {
       if (err instanceof FatalError) throw err;
       if (err instanceof ProtocolViolation) this.fatal('08P01', err.message);
       this.sendError(err);
-      if (extended) this.skipTillSync = true;
+      if (extended) {
+        this.skipTillSync = true;
+        this.session?.statementFailed();
+      }
     }
   }
 

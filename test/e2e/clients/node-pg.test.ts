@@ -149,6 +149,22 @@ describe('node-postgres', () => {
     await expect(client.query('SELECT id FROM pg_any WHERE id = ANY($1)', [['x']])).rejects.toMatchObject({ code: '22P02' });
   });
 
+  it('any error inside a transaction aborts it — a parameter that does not decode, a cursor that does not exist — and COMMIT rolls back', async () => {
+    await client.query('CREATE TABLE pg_any_error (id int PRIMARY KEY)');
+    for (const failing of [
+      () => client.query('INSERT INTO pg_any_error VALUES ($1)', ['notint']), // fails at Bind, in the wire layer
+      () => client.query('SELECT $1::date', ['2024-02-30']),
+      () => client.query('FETCH nosuch'),
+    ]) {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO pg_any_error VALUES (1)');
+      await expect(failing()).rejects.toMatchObject({ code: expect.stringMatching(/^(22P02|22008|34000)$/) });
+      await expect(client.query('INSERT INTO pg_any_error VALUES (2)')).rejects.toMatchObject({ code: '25P02' });
+      await expect(client.query('COMMIT')).resolves.toMatchObject({ command: 'ROLLBACK' });
+    }
+    expect((await client.query('SELECT count(*)::int AS n FROM pg_any_error')).rows).toEqual([{ n: 0 }]);
+  });
+
   it('serves a pool of 20 connections at once', async () => {
     const pool = new pg.Pool({ connectionString: url, max: 20 });
     try {

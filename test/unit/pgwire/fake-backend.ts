@@ -169,6 +169,10 @@ export class FakeSession implements SessionBackend {
     return this.status;
   }
 
+  statementFailed(): void {
+    this.markFailed();
+  }
+
   /** True while a pg_sleep runs (tests wait for it before cancelling). */
   get sleeping(): boolean {
     return this.cancelSleep !== null;

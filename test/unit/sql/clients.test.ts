@@ -48,6 +48,7 @@ function engineBackend(engine: SqlEngine): Backend {
           }
         },
         transactionStatus: () => 'I',
+        statementFailed: () => undefined,
         cancel: () => undefined,
         close: async () => undefined,
       };
