@@ -78,6 +78,9 @@ class ClusterSession implements SessionBackend {
    * statement rolls it back (a BEGIN in the string makes it explicit).
    */
   private implicit = false;
+  /** Settings when the open transaction began (ROLLBACK restores them), and what its SET LOCALs replaced. */
+  private settingsAtBegin: { readonly settings: ReadonlyMap<string, string>; readonly consistency: ReadConsistency } | null = null;
+  private localSettingsBefore: Map<string, string | undefined> | null = null;
   /** Cursors (DECLARE … CURSOR): their rows, read when declared, and how far FETCH got. */
   private readonly cursors = new Map<string, Cursor>();
 
@@ -319,6 +322,8 @@ class ClusterSession implements SessionBackend {
   }
 
   private beginTransaction(readOnly: boolean, implicit: boolean): void {
+    this.settingsAtBegin = { settings: new Map(this.settings), consistency: this.consistency };
+    this.localSettingsBefore = new Map();
     this.tx = 'open';
     this.txStarted = false;
     this.txReadOnly = readOnly;
@@ -376,6 +381,7 @@ class ClusterSession implements SessionBackend {
   /** COMMIT sends the writes through the log (via the leader) and waits until this node applied them. */
   private async endTransaction(how: 'commit' | 'rollback'): Promise<void> {
     this.closeTransactionCursors(how);
+    this.endTransactionSettings(how);
     await this.releaseSnapshot();
     const started = this.txStarted;
     this.tx = 'idle';
@@ -508,12 +514,56 @@ class ClusterSession implements SessionBackend {
         else this.set(command.name, null);
         return { command: 'RESET', rowCount: 0, fields: null, rows: [] };
       case 'set':
+        if (command.local && this.tx === 'idle') {
+          this.events.notice({ severity: 'WARNING', code: '25P01', message: 'SET LOCAL can only be used in transaction blocks' });
+          return { command: 'SET', rowCount: 0, fields: null, rows: [] };
+        }
+        if (command.local) this.rememberBeforeLocal(command.name.toLowerCase());
         this.set(command.name, command.value);
         return { command: 'SET', rowCount: 0, fields: null, rows: [] };
       case 'maintenance':
         if (this.tx !== 'idle' && !command.inTransactionBlock) throw maintenanceInTransactionBlock(command.tag);
         return { command: command.tag, rowCount: 0, fields: null, rows: [] };
     }
+  }
+
+  /** The value a SET LOCAL replaces, the first time in this transaction: it comes back when the transaction ends. */
+  private rememberBeforeLocal(name: string): void {
+    if (this.localSettingsBefore === null || this.localSettingsBefore.has(name)) return;
+    this.localSettingsBefore.set(name, name === CONSISTENCY_SETTING ? this.consistency : this.settings.get(name));
+  }
+
+  /**
+   * As in Postgres, a transaction's SETs are undone by its ROLLBACK, and its
+   * SET LOCALs by its end either way (a pooled connection must not keep, say,
+   * default_transaction_read_only from a transaction that failed).
+   */
+  private endTransactionSettings(how: 'commit' | 'rollback'): void {
+    const before = this.settingsAtBegin;
+    const locals = this.localSettingsBefore;
+    this.settingsAtBegin = null;
+    this.localSettingsBefore = null;
+    if (before === null || locals === null) return;
+    const restore = new Map(how === 'rollback' ? before.settings : this.settings);
+    if (how === 'commit') {
+      for (const [name, value] of locals) {
+        if (name === CONSISTENCY_SETTING) continue;
+        if (value === undefined) restore.delete(name);
+        else restore.set(name, value);
+      }
+    }
+    const consistency = how === 'rollback' ? before.consistency : ((locals.get(CONSISTENCY_SETTING) as ReadConsistency | undefined) ?? this.consistency);
+    this.replaceSettings(restore, consistency);
+  }
+
+  private replaceSettings(settings: ReadonlyMap<string, string>, consistency: ReadConsistency): void {
+    for (const name of REPORTED) {
+      const value = settings.get(name) ?? '';
+      if ((this.settings.get(name) ?? '') !== value) this.events.parameterStatus(REPORTED_NAMES[name] ?? name, value);
+    }
+    this.settings.clear();
+    for (const [name, value] of settings) this.settings.set(name, value);
+    this.consistency = consistency;
   }
 
   private set(rawName: string, value: string | null): void {

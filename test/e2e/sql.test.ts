@@ -337,6 +337,29 @@ describe('SQL over the replicated log', () => {
     }
   });
 
+  it("a transaction's SETs are undone by its ROLLBACK, and its SET LOCALs at its end either way", async () => {
+    const c = await cluster.client(2);
+    const show = async (name: string) => Object.values((await c.query(`SHOW ${name}`)).rows[0] as Record<string, string>)[0];
+    await c.query('BEGIN');
+    await c.query('SET default_transaction_read_only = on');
+    await c.query("SET application_name = 'inside'");
+    await c.query('ROLLBACK');
+    expect(await show('default_transaction_read_only')).toBe('off');
+    expect(await show('application_name')).not.toBe('inside');
+    await c.query('BEGIN');
+    await c.query("SET LOCAL application_name = 'local'");
+    await c.query('SET statement_timeout = 5000');
+    expect(await show('application_name')).toBe('local');
+    await c.query('COMMIT');
+    expect(await show('application_name')).not.toBe('local');
+    expect(await show('statement_timeout')).toBe('5000'); // a plain SET outlives COMMIT
+    // A failed multi-statement Query is one transaction: its SET is undone too.
+    await expect(c.query('SET default_transaction_read_only = on; SELECT 1/0')).rejects.toMatchObject({ code: '22012' });
+    expect(await show('default_transaction_read_only')).toBe('off');
+    await c.query('CREATE TABLE after_set (id int)'); // still writable
+    await c.end();
+  });
+
   it('SET TIME ZONE to anything but UTC warns that timestamps stay UTC', async () => {
     const c = await cluster.client(1);
     const notices: string[] = [];
