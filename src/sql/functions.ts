@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { parseArrayLiteral } from './catalog-functions.js';
 import { addInterval, parseInterval } from './interval.js';
-import { coerceToPgType, formatDate, formatTimestamp, lookupPgType, parseDateTime, type StoredValue } from './pgtypes.js';
+import { coerceToPgType, formatDate, formatTimestamp, lookupPgType, parseDateTime, roundDecimal, type StoredValue } from './pgtypes.js';
 import type { SeededRandom } from './prng.js';
 import { SqlError } from './types.js';
 
@@ -231,6 +231,9 @@ function nullSafe(fn: Fn): Fn {
  */
 function arrayParamJson(text: string, elementType: string): string {
   const pgType = lookupPgType(elementType);
+  if (!/^\s*\{.*\}\s*$/s.test(text)) {
+    throw new SqlError('22P02', `malformed array literal: "${text}"`, { detail: 'Array value must start with "{".' });
+  }
   const elements = parseArrayLiteral(text).map((element): unknown => {
     if (element === null) return null;
     const stored = pgType === null ? element : coerceToPgType(element, pgType);
@@ -278,6 +281,12 @@ export function registerFunctions(db: Database.Database, env: FunctionEnvironmen
     pg_div: { fn: pgDivide, deterministic: true },
     pg_mod: { fn: pgModulo, deterministic: true },
     pg_div_int: { fn: nullSafe((a, b) => { const q = pgDivide(a, b); return typeof q === 'number' ? Math.trunc(q) : q; }), deterministic: true },
+    // round(x, n) rounds a NUMERIC in Postgres: half away from zero on the decimal digits, not on the double.
+    round: {
+      fn: nullSafe((x, places = 0) => roundDecimal(toNumber(x), Math.trunc(toNumber(places)))),
+      deterministic: true,
+      varargs: true,
+    },
     pg_trunc: { fn: nullSafe((x, places = 0) => { const f = 10 ** toNumber(places); return Math.trunc(toNumber(x) * f) / f; }), deterministic: true, varargs: true },
     pg_regex_match: {
       fn: nullSafe((text, pattern, insensitive) => (new RegExp(toText(pattern), toNumber(insensitive) === 1 ? 'iu' : 'u').test(toText(text)) ? 1n : 0n)),

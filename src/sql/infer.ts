@@ -170,7 +170,7 @@ function operatorType(body: Record<string, unknown>, scope: TypeScope): PgType |
     return left === 'jsonb' ? 'jsonb' : 'json';
   }
   if (op === '^') return 'float8';
-  const shifted = intervalArithmetic(op, body);
+  const shifted = intervalArithmetic(op, body, scope);
   if (shifted !== null) return intervalResultType(inferType(shifted.base, scope));
   const right = inferType(body['rexpr'], scope);
   if (body['lexpr'] === undefined) return right; // unary minus/plus
@@ -198,13 +198,34 @@ export function intervalText(node: unknown): unknown {
   return nodeTypeOf(arg) === 'A_Const' || nodeTypeOf(arg) === 'ParamRef' ? arg : null;
 }
 
-/** `x ± interval` or `interval + x`: x, the interval's text and the sign; null when the expression is not that. */
-export function intervalArithmetic(op: string, body: Record<string, unknown>): { readonly base: unknown; readonly interval: unknown; readonly sign: 1 | -1 } | null {
+/**
+ * `x ± interval` or `interval + x`: x, the interval's text and the sign; null
+ * when the expression is not that. With a scope, an untyped string or
+ * parameter added to a timestamp is an interval too, as Postgres resolves
+ * `timestamp + unknown` (`now() - '1 hour'`): SQLite would add the numbers.
+ */
+export function intervalArithmetic(
+  op: string, body: Record<string, unknown>, scope?: TypeScope,
+): { readonly base: unknown; readonly interval: unknown; readonly sign: 1 | -1 } | null {
   if ((op !== '+' && op !== '-') || body['lexpr'] === undefined) return null;
-  const right = intervalText(body['rexpr']);
+  const right = intervalText(body['rexpr']) ?? (scope !== undefined && isTimestamp(body['lexpr'], scope) ? untypedText(body['rexpr'], scope) : null);
   if (right !== null) return { base: body['lexpr'], interval: right, sign: op === '-' ? -1 : 1 };
-  const left = op === '+' ? intervalText(body['lexpr']) : null;
+  if (op !== '+') return null;
+  const left = intervalText(body['lexpr']) ?? (scope !== undefined && isTimestamp(body['rexpr'], scope) ? untypedText(body['lexpr'], scope) : null);
   return left === null ? null : { base: body['rexpr'], interval: left, sign: 1 };
+}
+
+function isTimestamp(node: unknown, scope: TypeScope): boolean {
+  const type = inferType(node, scope);
+  return type === 'timestamp' || type === 'timestamptz';
+}
+
+/** A string constant, or a parameter whose type nothing else decided. */
+function untypedText(node: unknown, scope: TypeScope): unknown {
+  const constant = bodyOf(node, 'A_Const');
+  if (constant !== null) return 'sval' in constant ? node : null;
+  const param = bodyOf(node, 'ParamRef');
+  return param !== null && typeof param['number'] === 'number' && scope.paramType(param['number']) === null ? node : null;
 }
 
 /** date ± interval is a timestamp; timestamp ± interval a timestamp; timestamptz (and an untyped value, as now()) a timestamptz. */

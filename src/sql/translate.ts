@@ -685,7 +685,8 @@ export class StatementTranslator implements TypeScope {
     const kind = str(body['kind']) ?? '';
     const names = nameList(body['name']);
     const op = names[names.length - 1] ?? '';
-    this.inferComparedParams(body);
+    // `ts - $1` makes $1 an interval, not a timestamp like ts (see intervalArithmetic).
+    if (kind !== 'AEXPR_OP' || intervalArithmetic(op, body, this) === null) this.inferComparedParams(body);
     if (COMPARISON_KINDS.has(kind) && (kind !== 'AEXPR_OP' || COMPARISON_OPERATORS.has(op))) this.coerceBooleanLiterals(body);
     switch (kind) {
       case 'AEXPR_OP': return this.rewriteOperator(op, body);
@@ -731,7 +732,7 @@ export class StatementTranslator implements TypeScope {
   }
 
   private rewriteOperator(op: string, body: JsonObject): unknown {
-    const shifted = intervalArithmetic(op, body);
+    const shifted = intervalArithmetic(op, body, this);
     if (shifted !== null) return this.rewriteIntervalArithmetic(shifted);
     const left = body['lexpr'] === undefined ? undefined : this.rewrite(body['lexpr']);
     const right = this.rewrite(body['rexpr']);

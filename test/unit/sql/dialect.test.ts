@@ -244,3 +244,33 @@ describe('DISTINCT ON', () => {
     engine.db.close();
   });
 });
+
+describe('timestamp ± untyped text, and round()', () => {
+  it("reads an untyped string or parameter added to a timestamp as an interval, as Postgres does (SQLite would add numbers: '2024…' + '1 day' = 2025)", async () => {
+    const engine = await openEngine();
+    const run = (sql: string, params: SqlValue[] = []) => engine.execute(sql, params, CTX);
+    engine.executeBatch("CREATE TABLE ev (id int PRIMARY KEY, at timestamptz); INSERT INTO ev VALUES (1, '2024-01-31 10:00:00+00');", CTX);
+    expect(run("SELECT timestamp '2024-01-01' + '1 day' AS x").rows).toEqual([['2024-01-02 00:00:00']]);
+    expect(run('SELECT at - $1 AS x FROM ev', ['2 hours']).rows).toEqual([['2024-01-31 08:00:00+00']]);
+    expect(engine.describe('SELECT at - $1 FROM ev').paramTypeOids).toEqual([25]);
+    expect(run("SELECT id FROM ev WHERE at < now() - '1 hour'").rows).toEqual([]); // now() is 2024-01-02 here
+    expect(() => run("SELECT at + 'soon' FROM ev")).toThrow(expect.objectContaining({ code: '22007' }));
+    engine.db.close();
+  });
+
+  it('round(x, n) rounds half away from zero on the decimal digits (1.005 → 1.01), as Postgres rounds a numeric', async () => {
+    const engine = await openEngine();
+    expect(engine.execute('SELECT round(1.005, 2), round(2.675, 2), round(2.5), round(-2.5)', [], CTX).rows).toEqual([['1.01', '2.68', '3', '-3']]);
+    engine.db.close();
+  });
+});
+
+describe('array parameters that are not arrays', () => {
+  it('refuse a value that is not an array literal (22P02), as Postgres does, instead of reading it as one element', async () => {
+    const engine = await openEngine();
+    engine.executeBatch('CREATE TABLE flags (id int PRIMARY KEY, ok boolean); INSERT INTO flags VALUES (1, true), (2, false);', CTX);
+    expect(() => engine.execute('SELECT id FROM flags WHERE ok = ANY($1)', ['true'], CTX)).toThrow(expect.objectContaining({ code: '22P02' }));
+    expect(engine.execute('SELECT id FROM flags WHERE ok = ANY($1)', ['{true}'], CTX).rows).toEqual([[1]]);
+    engine.db.close();
+  });
+});
