@@ -425,7 +425,6 @@ class ClusterSession implements SessionBackend {
   }
 
   private async read(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
-    if (this.consistency !== 'local') await this.node.readBarrier({ lease: this.consistency === 'lease' });
     const running = new AbortController();
     this.running = running;
     const timeoutMs = this.statementTimeoutMs();
@@ -435,6 +434,8 @@ class ClusterSession implements SessionBackend {
       running.abort();
     }, timeoutMs);
     try {
+      // The wait for this replica to catch up counts too: a long write being applied must not hold the read past its timeout.
+      if (this.consistency !== 'local') await untilAborted(this.node.readBarrier({ lease: this.consistency === 'lease' }), running.signal);
       return await this.node.query(sql, params, this.context(), running.signal);
     } catch (error) {
       if (timedOut) throw new SqlError('57014', 'canceling statement due to statement timeout');
@@ -736,6 +737,25 @@ interface Cursor {
   readonly rows: readonly (readonly SqlValue[])[];
   position: number;
   readonly hold: boolean;
+}
+
+/** `promise`, or an AbortError as soon as `signal` aborts (the promise itself runs on, its outcome ignored). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(Object.assign(new Error('the statement was cancelled'), { name: 'AbortError' }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function asSqlError(error: unknown): SqlError {

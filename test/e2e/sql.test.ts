@@ -401,6 +401,28 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('statement_timeout also bounds the wait for this replica to apply a long write', async () => {
+    await cluster.query(1, 'CREATE TABLE slow_sink (n bigint)');
+    const [writer, reader, watcher] = await Promise.all([cluster.client(1), cluster.client(1), cluster.client(1)]);
+    // Counting five million rows keeps every replica's apply busy for a second or more.
+    const long = writer.query('INSERT INTO slow_sink SELECT count(*) FROM (WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 5000000) SELECT n FROM r) q');
+    const behind = async (): Promise<boolean> => {
+      const status = JSON.parse(String(Object.values((await watcher.query('SHOW paxosql.status')).rows[0] as object)[0])) as { commit: number; applied: number };
+      return status.commit > status.applied;
+    };
+    let written = false;
+    void long.then(() => (written = true), () => (written = true));
+    // Chosen here, not yet applied: a linearizable read must wait for it (bounded: the write ends in seconds).
+    while (!written && !(await behind()));
+    expect(written, 'the long write was applied before the test could see it pending').toBe(false);
+    await reader.query("SET statement_timeout = '300ms'");
+    await expect(reader.query('SELECT count(*) FROM slow_sink')).rejects.toMatchObject({ code: '57014' });
+    await long;
+    await reader.query('SET statement_timeout = 0');
+    expect((await reader.query('SELECT n FROM slow_sink')).rows).toEqual([{ n: '5000000' }]);
+    await Promise.all([writer.end(), reader.end(), watcher.end()]);
+  });
+
   it('a transaction whose leader dies is rolled back with 40001 and leaves nothing', async () => {
     await cluster.query(1, 'CREATE TABLE orphan (id INTEGER PRIMARY KEY)');
     const leader = await cluster.waitForLeader();
