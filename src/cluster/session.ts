@@ -296,7 +296,8 @@ class ClusterSession implements SessionBackend {
       if (!this.txStarted && reads && this.implicit) return await this.read(sql, params);
       if (!this.txStarted && reads) {
         this.snapshot ??= await this.node.openSnapshot();
-        return await this.snapshot.query(sql, params, this.context());
+        const snapshot = this.snapshot;
+        return await this.cancellable((signal) => snapshot.query(sql, params, this.context(), signal));
       }
       const readSince = this.snapshot?.slot;
       if (this.snapshot !== null) {
@@ -424,7 +425,16 @@ class ClusterSession implements SessionBackend {
     return result;
   }
 
-  private async read(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+  private read(sql: string, params: readonly SqlValue[]): Promise<QueryResult> {
+    return this.cancellable(async (signal) => {
+      // The wait for this replica to catch up counts too: a long write being applied must not hold the read past its timeout.
+      if (this.consistency !== 'local') await untilAborted(this.node.readBarrier({ lease: this.consistency === 'lease' }), signal);
+      return this.node.query(sql, params, this.context(), signal);
+    });
+  }
+
+  /** Runs a read that CancelRequest and statement_timeout can stop (57014). */
+  private async cancellable(read: (signal: AbortSignal) => Promise<QueryResult>): Promise<QueryResult> {
     const running = new AbortController();
     this.running = running;
     const timeoutMs = this.statementTimeoutMs();
@@ -434,9 +444,7 @@ class ClusterSession implements SessionBackend {
       running.abort();
     }, timeoutMs);
     try {
-      // The wait for this replica to catch up counts too: a long write being applied must not hold the read past its timeout.
-      if (this.consistency !== 'local') await untilAborted(this.node.readBarrier({ lease: this.consistency === 'lease' }), running.signal);
-      return await this.node.query(sql, params, this.context(), running.signal);
+      return await read(running.signal);
     } catch (error) {
       if (timedOut) throw new SqlError('57014', 'canceling statement due to statement timeout');
       throw error;

@@ -24,7 +24,8 @@ export interface Snapshot {
   /** The applied slot it reflects, and the last slot before it that changed the database. */
   readonly slot: number;
   readonly changed: number;
-  query(sql: string, params: readonly SqlValue[], ctx: ExecContext): Promise<QueryResult>;
+  /** `signal`: cancel the statement (statement_timeout, CancelRequest); that ends the snapshot's reader thread, and with it the snapshot. */
+  query(sql: string, params: readonly SqlValue[], ctx: ExecContext, signal?: AbortSignal): Promise<QueryResult>;
   release(): Promise<void>;
 }
 
@@ -59,22 +60,40 @@ export class SnapshotReaders {
     return {
       slot,
       changed,
-      query: async (sql, params, ctx) => {
+      query: async (sql, params, ctx, signal) => {
         if (released) throw new SqlError('XX000', 'query on a released snapshot');
-        const reply = await this.call(reader, { op: 'query', sql, params, ctx });
-        if (reply.op !== 'query') throw new Error('snapshot reader answered the wrong task');
-        return reply.result;
+        // SQLite cannot be interrupted from here: a cancelled statement ends its thread.
+        const cancel = (): void => this.discard(reader);
+        signal?.addEventListener('abort', cancel, { once: true });
+        try {
+          const reply = await this.call(reader, { op: 'query', sql, params, ctx });
+          if (reply.op !== 'query') throw new Error('snapshot reader answered the wrong task');
+          return reply.result;
+        } finally {
+          signal?.removeEventListener('abort', cancel);
+        }
       },
       release: async () => {
         if (released) return;
         released = true;
         try {
-          await this.call(reader, { op: 'end' });
+          if (reader.failed === null) await this.call(reader, { op: 'end' });
         } finally {
           this.giveBack(reader);
         }
       },
     };
+  }
+
+  /** End a reader whose statement was cancelled: its request fails with 57014, and the thread is gone. */
+  private discard(reader: Reader): void {
+    if (reader.failed !== null) return;
+    reader.failed = new Error('its statement was cancelled');
+    this.all.delete(reader);
+    void reader.worker.terminate();
+    const waiting = reader.waiting;
+    reader.waiting = null;
+    waiting?.({ op: 'error', error: { code: '57014', message: 'canceling statement due to user request' } });
   }
 
   private async call(reader: Reader, task: SnapshotReaderTask): Promise<SnapshotReaderReply> {

@@ -401,6 +401,22 @@ describe('SQL over the replicated log', () => {
     await c.end();
   });
 
+  it('statement_timeout and cancel stop a read inside a read-only transaction too (its snapshot thread ends; the transaction is aborted)', async () => {
+    const c = await cluster.client(3);
+    await c.query("SET statement_timeout = '300ms'");
+    await c.query('BEGIN');
+    await c.query('SELECT 1'); // the transaction now reads one snapshot of node 3
+    const long = 'WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 1000000000) SELECT count(*) FROM r';
+    await expect(c.query(long)).rejects.toMatchObject({ code: '57014', message: 'canceling statement due to statement timeout' });
+    await expect(c.query('SELECT 1')).rejects.toMatchObject({ code: '25P02' });
+    await c.query('ROLLBACK');
+    await c.query('SET statement_timeout = 0');
+    await c.query('BEGIN');
+    expect((await c.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]); // another snapshot reader serves it
+    await c.query('COMMIT');
+    await c.end();
+  });
+
   it('statement_timeout also bounds the wait for this replica to apply a long write', async () => {
     await cluster.query(1, 'CREATE TABLE slow_sink (n bigint)');
     const [writer, reader, watcher] = await Promise.all([cluster.client(1), cluster.client(1), cluster.client(1)]);
