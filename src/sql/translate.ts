@@ -404,8 +404,9 @@ export class StatementTranslator implements TypeScope {
     const clause = body['returningClause'] as JsonObject | undefined;
     const list = asArray(clause?.['exprs'] ?? body['returningList']);
     if (list.length === 0) return null;
-    const expanded = tableColumns === null ? list : list.flatMap((target) =>
-      isStarTarget(target) ? tableColumns.map((c) => ({ ResTarget: { val: makeColumnRef(c.name) } })) : [target]);
+    const expanded = (tableColumns === null ? list : list.flatMap((target) =>
+      isStarTarget(target) ? tableColumns.map((c) => ({ ResTarget: { val: makeColumnRef(c.name) } })) : [target]))
+      .map((target) => unqualifyTarget(target, body['relation']));
     const hints = this.hintsOfTargets(expanded);
     const rewritten = expanded.map((target) => this.rewrite(target));
     if (hints !== null) {
@@ -1150,6 +1151,28 @@ function arrayParameter(node: unknown): { readonly node: JsonObject; readonly nu
     if (elementType === null) throw unsupported('this array type');
   }
   return { node: inner as JsonObject, number: param['number'], elementType };
+}
+
+/**
+ * SQLite's RETURNING takes the target table's columns unqualified: `UPDATE t AS
+ * n … RETURNING n.id` (or `t.id`) becomes `RETURNING id`. Other qualified names
+ * (a FROM table's) are left to fail as they do in SQLite.
+ */
+function unqualifyTarget(node: unknown, relation: unknown): unknown {
+  const rel = isObject(relation) ? relation : {};
+  const alias = isObject(rel['alias']) ? str(rel['alias']['aliasname']) : undefined;
+  const names = new Set([alias ?? str(rel['relname']) ?? ''].map((n) => n.toLowerCase()));
+  const visit = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(visit);
+    if (!isObject(value)) return value;
+    const ref = bodyOf(value, 'ColumnRef');
+    const fields = asArray(ref?.['fields']);
+    if (ref !== null && fields.length === 2 && names.has((stringNodeValue(fields[0]) ?? '').toLowerCase())) {
+      return { ColumnRef: { ...ref, fields: fields.slice(1) } };
+    }
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visit(v)]));
+  };
+  return visit(node);
 }
 
 function selectBody(node: unknown): JsonObject | null {

@@ -274,3 +274,15 @@ describe('array parameters that are not arrays', () => {
     engine.db.close();
   });
 });
+
+describe('RETURNING with the target table qualified', () => {
+  it('takes alias.column and table.column in UPDATE, DELETE and INSERT … RETURNING', async () => {
+    const engine = await openEngine();
+    const rows = (sql: string) => engine.execute(sql, [], CTX).rows;
+    engine.executeBatch("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b');", CTX);
+    expect(rows("UPDATE t n SET v = 'x' WHERE n.id = 1 RETURNING n.id, n.v")).toEqual([[1, 'x']]);
+    expect(rows('DELETE FROM t AS d WHERE d.id = 2 RETURNING d.id')).toEqual([[2]]);
+    expect(rows("INSERT INTO t AS i VALUES (5, 'z') RETURNING i.id, upper(i.v)")).toEqual([[5, 'Z']]);
+    engine.db.close();
+  });
+});
