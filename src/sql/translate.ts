@@ -741,6 +741,10 @@ export class StatementTranslator implements TypeScope {
       const date = this.rewriteDateArithmetic(op, body, left, right);
       if (date !== null) return date;
     }
+    if (left !== undefined && COMPARISON_OPERATORS.has(op)) {
+      const aligned = this.alignDateTimes(body, left, right);
+      return { A_Expr: { ...body, lexpr: aligned.left, rexpr: aligned.right } };
+    }
     if (PASSTHROUGH_OPERATORS.has(op)) return { A_Expr: { ...body, lexpr: left, rexpr: right } };
     if (left === undefined) throw unsupported(`prefix operator ${op}`);
     switch (op) {
@@ -767,6 +771,25 @@ export class StatementTranslator implements TypeScope {
     if (bodyOf(shifted.interval, 'ParamRef') !== null) this.noteParamType(shifted.interval, 'text');
     const resultType = intervalResultType(baseType);
     return makeFuncCall('pg_add_interval', [this.rewrite(shifted.base), this.rewrite(shifted.interval), makeIntConst(shifted.sign), makeStringConst(resultType)]);
+  }
+
+  /**
+   * A date compared with a timestamp, or a timestamp with a timestamptz: their
+   * stored texts differ in form ('2024-02-29' vs '2024-02-29 00:00:00'), so
+   * both become the wider type first, as Postgres compares them.
+   */
+  private alignDateTimes(body: JsonObject, left: unknown, right: unknown): { left: unknown; right: unknown } {
+    const rank = (t: PgType | null): number => (t === 'date' ? 0 : t === 'timestamp' ? 1 : t === 'timestamptz' ? 2 : -1);
+    const leftType = inferType(body['lexpr'], this);
+    const rightType = inferType(body['rexpr'], this);
+    // An untyped string takes the other side's type: `created_at = '2024-02-29'` compares timestamps.
+    const untyped = (node: unknown): boolean => 'sval' in (bodyOf(node, 'A_Const') ?? {});
+    if (rank(leftType) >= 0 && untyped(body['rexpr'])) return { left, right: makeFuncCall('pg_cast', [right, makeStringConst(leftType ?? 'text')]) };
+    if (rank(rightType) >= 0 && untyped(body['lexpr'])) return { left: makeFuncCall('pg_cast', [left, makeStringConst(rightType ?? 'text')]), right };
+    if (rank(leftType) < 0 || rank(rightType) < 0 || leftType === rightType) return { left, right };
+    const wider = rank(leftType) > rank(rightType) ? leftType : rightType;
+    const widen = (node: unknown, type: PgType | null): unknown => (type === wider ? node : makeFuncCall('pg_cast', [node, makeStringConst(wider ?? 'timestamptz')]));
+    return { left: widen(left, leftType), right: widen(right, rightType) };
   }
 
   /** date ± integer and date - date, which SQLite would compute on the leading year. */

@@ -286,3 +286,18 @@ describe('RETURNING with the target table qualified', () => {
     engine.db.close();
   });
 });
+
+describe('comparing dates and timestamps', () => {
+  it('compares a date with a timestamp, a timestamp with a timestamptz and an untyped string with either as Postgres does', async () => {
+    const engine = await openEngine();
+    const ids = (sql: string) => engine.execute(sql, [], CTX).rows.map((r) => r[0]);
+    engine.executeBatch("CREATE TABLE ev (id int PRIMARY KEY, d date, plain timestamp, at timestamptz); INSERT INTO ev VALUES (1, '2024-01-31', '2024-02-29 00:00:00', '2024-02-29 00:00:00+00'), (2, '2024-03-01', '2024-03-01 12:00:00', '2024-03-01 12:00:00+00');", CTX);
+    expect(ids("SELECT id FROM ev WHERE d + interval '1 month' = date '2024-02-29'")).toEqual([1]);
+    expect(ids('SELECT id FROM ev WHERE plain = at ORDER BY id')).toEqual([1, 2]);
+    expect(ids("SELECT id FROM ev WHERE plain = '2024-02-29'")).toEqual([1]);
+    expect(ids("SELECT id FROM ev WHERE '2024-03-01' = d")).toEqual([2]);
+    expect(ids('SELECT id FROM ev WHERE d < plain ORDER BY id')).toEqual([1, 2]);
+    expect(() => ids("SELECT id FROM ev WHERE plain = 'soon'")).toThrow(expect.objectContaining({ code: '22007' }));
+    engine.db.close();
+  });
+});
