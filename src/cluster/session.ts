@@ -336,6 +336,7 @@ class ClusterSession implements SessionBackend {
     const tag = (command: string): QueryResult => ({ command, rowCount: 0, fields: null, rows: [] });
     switch (t.action) {
       case 'begin':
+        if (this.tx === 'failed') throw abortedError();
         if (this.implicit) {
           // As in Postgres: BEGIN inside a multi-statement Query makes its implicit transaction explicit.
           this.implicit = false;

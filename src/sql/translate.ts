@@ -796,6 +796,10 @@ export class StatementTranslator implements TypeScope {
   private rewriteDateArithmetic(op: '+' | '-', body: JsonObject, left: unknown, right: unknown): unknown {
     const leftType = inferType(body['lexpr'], this);
     const rightType = inferType(body['rexpr'], this);
+    const isTimestamp = (t: PgType | null): boolean => t === 'timestamp' || t === 'timestamptz';
+    if (op === '-' && (isTimestamp(leftType) || isTimestamp(rightType)) && (isTimestamp(leftType) || leftType === 'date') && (isTimestamp(rightType) || rightType === 'date')) {
+      throw unsupported('timestamp − timestamp (its result is an interval; compare the timestamps, or use extract(epoch from …))');
+    }
     const result = dateOperatorType(op, leftType, rightType);
     if (result === null) return null;
     if (result === 'int4') return makeFuncCall('pg_date_diff_days', [left, right]);

@@ -160,6 +160,7 @@ describe('node-postgres', () => {
       await client.query('INSERT INTO pg_any_error VALUES (1)');
       await expect(failing()).rejects.toMatchObject({ code: expect.stringMatching(/^(22P02|22008|34000)$/) });
       await expect(client.query('INSERT INTO pg_any_error VALUES (2)')).rejects.toMatchObject({ code: '25P02' });
+      await expect(client.query('BEGIN')).rejects.toMatchObject({ code: '25P02' });
       await expect(client.query('COMMIT')).resolves.toMatchObject({ command: 'ROLLBACK' });
     }
     expect((await client.query('SELECT count(*)::int AS n FROM pg_any_error')).rows).toEqual([{ n: 0 }]);

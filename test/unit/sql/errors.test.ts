@@ -54,6 +54,7 @@ describe('SQLSTATE mapping', () => {
     ['ALTER TABLE child DROP COLUMN id', '0A000'],
     [`SELECT 1 ${'UNION ALL SELECT 1 '.repeat(1000)}`, '54000'],
     ['CREATE TABLE shaped (LIKE parent)', '0A000'],
+    ["SELECT now() - timestamp '2024-01-01'", '0A000'], // an interval: not a type paxosql has
   ])('what SQLite refuses in its own words gets a SQLSTATE: %s → %s', (sql, code) => {
     expect(codeOf(sql)).toBe(code);
   });
