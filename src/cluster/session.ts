@@ -235,7 +235,7 @@ class ClusterSession implements SessionBackend {
   }
 
   /**
-   * DECLARE runs its query as any read of the session (inside the transaction
+   * DECLARE runs its query like every other read of the session (inside the transaction
    * when one is open) and keeps the rows; FETCH hands them out in order. A
    * read's rows are materialized anyway, so this holds nothing a plain SELECT
    * would not.

@@ -126,7 +126,7 @@ export interface SessionBackend {
   transactionStatus(): TransactionStatus;
   /**
    * A message failed outside prepare and execute (a Bind whose parameters do
-   * not decode, a portal that does not exist): as any error does in Postgres,
+   * not decode, a portal that does not exist): as every error does in Postgres,
    * it aborts an open transaction.
    */
   statementFailed(): void;

@@ -355,7 +355,7 @@ function tablesInDropOrder(tables: readonly string[], translator: Translator): s
   }
   const ordered: string[] = [];
   const visit = (table: string, path: ReadonlySet<string>): void => {
-    if (ordered.includes(table) || path.has(table)) return; // a cycle of references: any order
+    if (ordered.includes(table) || path.has(table)) return; // a cycle of references: either order
     for (const child of referencedBy.get(table) ?? []) visit(child, new Set([...path, table]));
     ordered.push(table);
   };
