@@ -137,17 +137,8 @@ class ClusterSession implements SessionBackend {
     return this.copy(copy);
   }
 
+  /** A failure here aborts an open transaction through statementFailed(), which the wire layer calls for every failed extended-protocol message. */
   async prepare(sql: string, paramTypes: readonly number[]): Promise<PreparedStatement> {
-    try {
-      return await this.describeStatement(sql, paramTypes);
-    } catch (error) {
-      // As in Postgres, a statement that fails to parse or describe aborts the open transaction.
-      if (this.tx === 'open') this.tx = 'failed';
-      throw error;
-    }
-  }
-
-  private async describeStatement(sql: string, paramTypes: readonly number[]): Promise<PreparedStatement> {
     const statements = parseSql(sql);
     if (statements.length > 1) throw new SqlError('42601', 'cannot insert multiple commands into a prepared statement');
     const statement = statements[0] ?? null;
@@ -506,7 +497,6 @@ class ClusterSession implements SessionBackend {
       return;
     }
     if (!readOnly && this.txReadOnly && this.txQueried) {
-      if (this.tx === 'open') this.tx = 'failed';
       throw new SqlError('25001', 'transaction read-write mode must be set before any query');
     }
     this.txReadOnly = readOnly;
