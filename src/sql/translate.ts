@@ -688,7 +688,7 @@ export class StatementTranslator implements TypeScope {
     const op = names[names.length - 1] ?? '';
     // `ts - $1` makes $1 an interval, not a timestamp like ts (see intervalArithmetic).
     if (kind !== 'AEXPR_OP' || intervalArithmetic(op, body, this) === null) this.inferComparedParams(body);
-    if (COMPARISON_KINDS.has(kind) && (kind !== 'AEXPR_OP' || COMPARISON_OPERATORS.has(op))) this.coerceBooleanLiterals(body);
+    if (COMPARISON_KINDS.has(kind) && (kind !== 'AEXPR_OP' || COMPARISON_OPERATORS.has(op))) this.coerceUntypedLiterals(body);
     switch (kind) {
       case 'AEXPR_OP': return this.rewriteOperator(op, body);
       case 'AEXPR_LIKE': case 'AEXPR_ILIKE': return this.rewriteLike(body, kind === 'AEXPR_ILIKE', op.startsWith('!'));
@@ -712,23 +712,23 @@ export class StatementTranslator implements TypeScope {
   }
 
   /**
-   * Booleans are stored as 1/0, so `bo = 'true'` would compare 1 with a string.
-   * Postgres reads an untyped literal compared with a boolean as boolean input
-   * ('t', 'yes', 'on', '1', ...; anything else is 22P02): so does this, here,
-   * where the literal's type is resolved against the other side's.
+   * An untyped literal compared with a typed value takes its type, as in
+   * Postgres; two types need it here. Booleans are stored as 1/0, so
+   * `bo = 'true'` would compare 1 with a string: the literal becomes boolean
+   * input ('t', 'yes', 'on', …; anything else 22P02). Dates and timestamps are
+   * stored as text of a fixed form, so `created_at = '2024-02-29'` would
+   * compare texts: the literal is cast to the column's type.
    */
-  private coerceBooleanLiterals(body: JsonObject): void {
+  private coerceUntypedLiterals(body: JsonObject): void {
     const list = bodyOf(body['rexpr'], 'List');
     const others = list !== null ? asArray(list['items']) : [body['rexpr']];
-    const toBoolean = (node: unknown): unknown => {
-      const text = constStringValue(node);
-      return text === undefined ? node : makeIntConst(Number(coerceToPgType(text, 'bool')));
-    };
-    if (inferType(body['lexpr'], this) === 'bool') {
-      if (list !== null) list['items'] = others.map(toBoolean);
-      else body['rexpr'] = toBoolean(body['rexpr']);
-    } else if (list === null && others.length === 1 && inferType(body['rexpr'], this) === 'bool') {
-      body['lexpr'] = toBoolean(body['lexpr']);
+    const leftType = inferType(body['lexpr'], this);
+    const rightType = list === null && others.length === 1 ? inferType(body['rexpr'], this) : null;
+    if (UNTYPED_LITERAL_TARGETS.has(leftType)) {
+      if (list !== null) list['items'] = others.map((node) => typedLiteral(node, leftType));
+      else body['rexpr'] = typedLiteral(body['rexpr'], leftType);
+    } else if (UNTYPED_LITERAL_TARGETS.has(rightType)) {
+      body['lexpr'] = typedLiteral(body['lexpr'], rightType);
     }
   }
 
@@ -776,16 +776,13 @@ export class StatementTranslator implements TypeScope {
   /**
    * A date compared with a timestamp, or a timestamp with a timestamptz: their
    * stored texts differ in form ('2024-02-29' vs '2024-02-29 00:00:00'), so
-   * both become the wider type first, as Postgres compares them.
+   * both become the wider type first, as Postgres compares them. (An untyped
+   * literal already took its side's type: coerceUntypedLiterals.)
    */
   private alignDateTimes(body: JsonObject, left: unknown, right: unknown): { left: unknown; right: unknown } {
     const rank = (t: PgType | null): number => (t === 'date' ? 0 : t === 'timestamp' ? 1 : t === 'timestamptz' ? 2 : -1);
     const leftType = inferType(body['lexpr'], this);
     const rightType = inferType(body['rexpr'], this);
-    // An untyped string takes the other side's type: `created_at = '2024-02-29'` compares timestamps.
-    const untyped = (node: unknown): boolean => 'sval' in (bodyOf(node, 'A_Const') ?? {});
-    if (rank(leftType) >= 0 && untyped(body['rexpr'])) return { left, right: makeFuncCall('pg_cast', [right, makeStringConst(leftType ?? 'text')]) };
-    if (rank(rightType) >= 0 && untyped(body['lexpr'])) return { left: makeFuncCall('pg_cast', [left, makeStringConst(rightType ?? 'text')]), right };
     if (rank(leftType) < 0 || rank(rightType) < 0 || leftType === rightType) return { left, right };
     const wider = rank(leftType) > rank(rightType) ? leftType : rightType;
     const widen = (node: unknown, type: PgType | null): unknown => (type === wider ? node : makeFuncCall('pg_cast', [node, makeStringConst(wider ?? 'timestamptz')]));
@@ -1162,6 +1159,17 @@ function namedColumns(select: JsonObject, names: readonly string[]): JsonObject 
     return res === null || names[i] === undefined ? target : { ResTarget: { ...res, name: names[i] } };
   });
   return { ...select, targetList: renamed };
+}
+
+/** Types an untyped string literal compared with them must take (coerceUntypedLiterals). */
+const UNTYPED_LITERAL_TARGETS: ReadonlySet<PgType | null> = new Set<PgType | null>(['bool', 'date', 'timestamp', 'timestamptz']);
+
+/** A string constant as a value of `type`; any other node unchanged. */
+function typedLiteral(node: unknown, type: PgType | null): unknown {
+  const text = constStringValue(node);
+  if (text === undefined || type === null) return node;
+  if (type === 'bool') return makeIntConst(Number(coerceToPgType(text, 'bool')));
+  return { TypeCast: { arg: node, typeName: { names: [makeString(type)], typemod: -1 } } };
 }
 
 /** `$n` or `$n::type[]` on the right of `= ANY (…)`: the parameter, and the element type a cast names. */

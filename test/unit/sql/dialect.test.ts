@@ -275,6 +275,7 @@ describe('comparing dates and timestamps', () => {
     expect(ids('SELECT id FROM ev WHERE plain = at ORDER BY id')).toEqual([1, 2]);
     expect(ids("SELECT id FROM ev WHERE plain = '2024-02-29'")).toEqual([1]);
     expect(ids("SELECT id FROM ev WHERE '2024-03-01' = d")).toEqual([2]);
+    expect(ids("SELECT id FROM ev WHERE plain IN ('2024-02-29', '2024-03-02')")).toEqual([1]); // lists and BETWEEN too
     expect(ids('SELECT id FROM ev WHERE d < plain ORDER BY id')).toEqual([1, 2]);
     expect(() => ids("SELECT id FROM ev WHERE plain = 'soon'")).toThrow(expect.objectContaining({ code: '22007' }));
   });
